@@ -1,0 +1,76 @@
+"""Run Papershelf locally in one command.
+
+Starts the embedded database (by loading the settings), migrates, imports
+the bundled sample listing into an empty database, creates a first account
+when there is none, and serves the app through gunicorn until Ctrl-C.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from accounts.models import User
+from papers.models import Listing
+
+SAMPLE_LISTING = Path(__file__).resolve().parents[2] / "sample_data" / "hf-trending-mar-14.txt"
+FIRST_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = "Serve Papershelf on 127.0.0.1 with the sample listing loaded."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+        parser.add_argument("--workers", type=int, default=2, help="default: %(default)s")
+
+    def handle(self, *args, port: int, workers: int, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not Listing.objects.exists():
+            self.stdout.write("Importing the sample listing...")
+            call_command("import_listing", str(SAMPLE_LISTING), stdout=self.stdout)
+        if not User.objects.exists():
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser(FIRST_USERNAME, password=password)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created the first account: username {FIRST_USERNAME}, password {password}"
+                )
+            )
+        self.stdout.write(f"Papershelf is running at http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+        self._serve(port, workers)
+
+    def _serve(self, port: int, workers: int) -> None:
+        # The workers reach the database this process started through
+        # DATABASE_URL, so they neither start nor stop it themselves. The
+        # server speaks plain HTTP on loopback, so cookies cannot be Secure.
+        env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "SECURE_COOKIES": "false"}
+        gunicorn = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: gunicorn.terminate())
+        try:
+            gunicorn.wait()
+        except KeyboardInterrupt:
+            # The terminal sent SIGINT to gunicorn too; wait for its graceful stop.
+            gunicorn.wait()
+        self.stdout.write("Stopped.")

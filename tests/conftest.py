@@ -1,0 +1,34 @@
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = DATA / "hf-trending-mar-14.txt"
+
+
+def import_listing(*args: str) -> tuple[str, str]:
+    """Run import_listing as a person would; return (stdout, stderr)."""
+    stdout, stderr = StringIO(), StringIO()
+    call_command("import_listing", *args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture
+def sample_listing(db):
+    import_listing(str(SAMPLE))
+    from papers.models import Listing
+
+    return Listing.objects.get()
+
+
+@pytest.fixture
+def reader(django_user_model):
+    return django_user_model.objects.create_user("reader", password="correct horse battery")
+
+
+@pytest.fixture
+def reader_client(client, reader):
+    client.force_login(reader)
+    return client
