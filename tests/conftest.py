@@ -8,6 +8,16 @@ DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "hf-trending-mar-14.txt"
 
 
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Serve static files from the source tree: tests do not run collectstatic."""
+    settings.STATIC_ROOT = None
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def import_listing(*args: str) -> tuple[str, str]:
     """Run import_listing as a person would; return (stdout, stderr)."""
     stdout, stderr = StringIO(), StringIO()

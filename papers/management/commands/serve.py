@@ -8,18 +8,17 @@ when there is none, and serves the app through gunicorn until Ctrl-C.
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
-from pathlib import Path
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
-from papers.models import Listing
 
-SAMPLE_LISTING = Path(__file__).resolve().parents[2] / "sample_data" / "hf-trending-mar-14.txt"
 FIRST_USERNAME = "admin"
 
 
@@ -33,9 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, workers: int, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        if not Listing.objects.exists():
-            self.stdout.write("Importing the sample listing...")
-            call_command("import_listing", str(SAMPLE_LISTING), stdout=self.stdout)
+        call_command("import_sample", stdout=self.stdout, stderr=self.stderr)
         if not User.objects.exists():
             password = secrets.token_urlsafe(12)
             User.objects.create_superuser(FIRST_USERNAME, password=password)
@@ -44,7 +41,6 @@ class Command(BaseCommand):
                     f"Created the first account: username {FIRST_USERNAME}, password {password}"
                 )
             )
-        self.stdout.write(f"Papershelf is running at http://127.0.0.1:{port}/ (Ctrl-C stops it)")
         self._serve(port, workers)
 
     def _serve(self, port: int, workers: int) -> None:
@@ -69,8 +65,24 @@ class Command(BaseCommand):
         )
         signal.signal(signal.SIGTERM, lambda *_: gunicorn.terminate())
         try:
+            if _wait_for_port(port, gunicorn):
+                self.stdout.write(
+                    f"Papershelf is running at http://127.0.0.1:{port}/ (Ctrl-C stops it)"
+                )
             gunicorn.wait()
         except KeyboardInterrupt:
             # The terminal sent SIGINT to gunicorn too; wait for its graceful stop.
             gunicorn.wait()
         self.stdout.write("Stopped.")
+
+
+def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> bool:
+    """True once the server accepts connections; False if it exited first."""
+    deadline = time.monotonic() + timeout
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False

@@ -1,0 +1,107 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from papers.models import Paper
+
+pytestmark = pytest.mark.django_db
+
+
+def titles_in(html: str) -> list[str]:
+    return re.findall(r'class="paper-row__title"><a href="[^"]+">([^<]+)</a>', html)
+
+
+def test_pages_require_log_in(client, sample_listing):
+    paper = Paper.objects.first()
+    for url in (reverse("home"), paper.get_absolute_url()):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+def test_home_shows_the_latest_listing_in_rank_order_across_pages(reader_client, sample_listing):
+    expected = list(sample_listing.entries.order_by("rank").values_list("paper__title", flat=True))
+
+    seen = []
+    for page in (1, 2, 3):
+        response = reader_client.get(reverse("home"), {"page": page})
+        assert response.status_code == 200
+        seen += titles_in(response.content.decode())
+
+    assert [t.replace("&#x27;", "'").replace("&quot;", '"') for t in seen] == expected
+    assert len(seen) == 51
+
+
+def test_home_says_which_listing_it_shows(reader_client, sample_listing):
+    response = reader_client.get(reverse("home"))
+
+    assert "Trending papers" in response.text
+    assert "51 papers in rank order" in response.text
+
+
+def test_htmx_page_request_gets_only_the_results(reader_client, sample_listing):
+    response = reader_client.get(reverse("home"), {"page": 2}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="results"' in response.text
+    assert len(titles_in(response.text)) == 25
+
+
+def test_empty_database_says_how_to_import(reader_client):
+    response = reader_client.get(reverse("home"))
+
+    assert response.status_code == 200
+    assert "No papers yet" in response.text
+    assert "import_listing" in response.text
+
+
+def test_paper_page_shows_full_abstract_and_every_listing_with_rank(reader_client, sample_listing):
+    from tests.conftest import SAMPLE, import_listing
+
+    import_listing(str(SAMPLE), "--date", "2026-03-21", "--name", "Reading group")
+    paper = Paper.objects.get(title__startswith="Titans: Learning to Memorize")
+
+    response = reader_client.get(paper.get_absolute_url())
+
+    assert response.status_code == 200
+    assert paper.abstract in response.text
+    listings = re.findall(
+        r"<tr><td>([^<]+)</td><td>([^<]+)</td><td class=\"num\">(\d+)</td></tr>", response.text
+    )
+    assert listings == [
+        ("Reading group", "Mar 21, 2026", "11"),
+        ("Trending papers", "Mar 14, 2026", "11"),
+    ]
+
+
+def test_unknown_paper_is_404(reader_client):
+    response = reader_client.get(reverse("paper", args=[999999]))
+
+    assert response.status_code == 404
+
+
+def test_latex_and_markup_in_titles_are_shown_as_text(reader_client, tmp_path):
+    from tests.conftest import import_listing
+
+    listing = tmp_path / "latex.txt"
+    listing.write_text(
+        "Bounds for $\\alpha$-mixing <script>alert(1)</script>\n\nWe prove $O(n^2)$ bounds.\n"
+    )
+    import_listing(str(listing))
+    paper = Paper.objects.get()
+
+    response = reader_client.get(paper.get_absolute_url())
+
+    assert "$\\alpha$-mixing &lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "<script>alert(1)" not in response.text
+
+
+def test_every_page_sends_a_strict_content_security_policy(reader_client, sample_listing):
+    response = reader_client.get(reverse("home"))
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
