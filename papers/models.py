@@ -37,8 +37,8 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
-        return reverse("paper", args=[self.pk])
+    def url_in(self, workspace) -> str:
+        return reverse("paper", args=[workspace.slug, self.pk])
 
 
 class ListingQuerySet(models.QuerySet):

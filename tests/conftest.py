@@ -18,6 +18,12 @@ def plain_static_files(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashers are slow by design; the tests make many accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def import_listing(*args: str) -> tuple[str, str]:
     """Run import_listing as a person would; return (stdout, stderr)."""
     stdout, stderr = StringIO(), StringIO()
@@ -42,3 +48,9 @@ def reader(django_user_model):
 def reader_client(client, reader):
     client.force_login(reader)
     return client
+
+
+@pytest.fixture
+def workspace(reader):
+    """The reader's personal workspace, made for them when the account was."""
+    return reader.workspaces.get(is_personal=True)

@@ -12,20 +12,33 @@ def titles_in(html: str) -> list[str]:
     return re.findall(r'class="paper-row__title"><a href="[^"]+">([^<]+)</a>', html)
 
 
-def test_pages_require_log_in(client, sample_listing):
+def papers_url(workspace) -> str:
+    return reverse("workspace_papers", args=[workspace.slug])
+
+
+def test_pages_require_log_in(client, sample_listing, workspace):
     paper = Paper.objects.first()
-    for url in (reverse("home"), paper.get_absolute_url()):
+    for url in (reverse("home"), papers_url(workspace), paper.url_in(workspace)):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
 
 
-def test_home_shows_the_latest_listing_in_rank_order_across_pages(reader_client, sample_listing):
+def test_root_takes_a_person_to_their_workspace_papers(reader_client, workspace):
+    response = reader_client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response.url == papers_url(workspace)
+
+
+def test_home_shows_the_latest_listing_in_rank_order_across_pages(
+    reader_client, sample_listing, workspace
+):
     expected = list(sample_listing.entries.order_by("rank").values_list("paper__title", flat=True))
 
     seen = []
     for page in (1, 2, 3):
-        response = reader_client.get(reverse("home"), {"page": page})
+        response = reader_client.get(papers_url(workspace), {"page": page})
         assert response.status_code == 200
         seen += titles_in(response.content.decode())
 
@@ -33,15 +46,15 @@ def test_home_shows_the_latest_listing_in_rank_order_across_pages(reader_client,
     assert len(seen) == 51
 
 
-def test_home_says_which_listing_it_shows(reader_client, sample_listing):
-    response = reader_client.get(reverse("home"))
+def test_home_says_which_listing_it_shows(reader_client, sample_listing, workspace):
+    response = reader_client.get(papers_url(workspace))
 
     assert "Trending papers" in response.text
     assert "51 papers in rank order" in response.text
 
 
-def test_htmx_page_request_gets_only_the_results(reader_client, sample_listing):
-    response = reader_client.get(reverse("home"), {"page": 2}, headers={"HX-Request": "true"})
+def test_htmx_page_request_gets_only_the_results(reader_client, sample_listing, workspace):
+    response = reader_client.get(papers_url(workspace), {"page": 2}, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     assert "<html" not in response.text
@@ -49,21 +62,23 @@ def test_htmx_page_request_gets_only_the_results(reader_client, sample_listing):
     assert len(titles_in(response.text)) == 25
 
 
-def test_empty_database_says_how_to_import(reader_client):
-    response = reader_client.get(reverse("home"))
+def test_empty_database_says_how_to_import(reader_client, workspace):
+    response = reader_client.get(papers_url(workspace))
 
     assert response.status_code == 200
     assert "No papers yet" in response.text
     assert "import_listing" in response.text
 
 
-def test_paper_page_shows_full_abstract_and_every_listing_with_rank(reader_client, sample_listing):
+def test_paper_page_shows_full_abstract_and_every_listing_with_rank(
+    reader_client, sample_listing, workspace
+):
     from tests.conftest import SAMPLE, import_listing
 
     import_listing(str(SAMPLE), "--date", "2026-03-21", "--name", "Reading group")
     paper = Paper.objects.get(title__startswith="Titans: Learning to Memorize")
 
-    response = reader_client.get(paper.get_absolute_url())
+    response = reader_client.get(paper.url_in(workspace))
 
     assert response.status_code == 200
     assert paper.abstract in response.text
@@ -76,13 +91,13 @@ def test_paper_page_shows_full_abstract_and_every_listing_with_rank(reader_clien
     ]
 
 
-def test_unknown_paper_is_404(reader_client):
-    response = reader_client.get(reverse("paper", args=[999999]))
+def test_unknown_paper_is_404(reader_client, workspace):
+    response = reader_client.get(reverse("paper", args=[workspace.slug, 999999]))
 
     assert response.status_code == 404
 
 
-def test_latex_and_markup_in_titles_are_shown_as_text(reader_client, tmp_path):
+def test_latex_and_markup_in_titles_are_shown_as_text(reader_client, workspace, tmp_path):
     from tests.conftest import import_listing
 
     listing = tmp_path / "latex.txt"
@@ -92,14 +107,16 @@ def test_latex_and_markup_in_titles_are_shown_as_text(reader_client, tmp_path):
     import_listing(str(listing))
     paper = Paper.objects.get()
 
-    response = reader_client.get(paper.get_absolute_url())
+    response = reader_client.get(paper.url_in(workspace))
 
     assert "$\\alpha$-mixing &lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "<script>alert(1)" not in response.text
 
 
-def test_every_page_sends_a_strict_content_security_policy(reader_client, sample_listing):
-    response = reader_client.get(reverse("home"))
+def test_every_page_sends_a_strict_content_security_policy(
+    reader_client, sample_listing, workspace
+):
+    response = reader_client.get(papers_url(workspace))
 
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy

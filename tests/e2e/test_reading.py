@@ -22,7 +22,7 @@ def test_reader_logs_in_and_opens_a_paper(live_server, page, django_user_model):
 
     page.get_by_role("link", name="Next →").click()
     expect(page.locator(".paper-row").first).to_contain_text("26")
-    expect(page).to_have_url(f"{live_server.url}/?page=2")
+    expect(page).to_have_url(f"{live_server.url}/w/adas-papers/papers/?page=2")
     expect(page.locator(".paper-row").first).to_contain_text("Scaling TransNormer")
 
     page.go_back()

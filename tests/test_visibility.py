@@ -1,0 +1,160 @@
+"""One table of every workspace view, tried as every kind of visitor.
+
+Adding a view under /w/<slug>/ without a row here fails
+`test_every_workspace_view_has_a_row`, so none slips through unchecked.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import OWNERS, READERS, Invitation, Membership, Role
+from accounts.services import invitation_create, workspace_create
+from papers.models import Paper
+
+pytestmark = pytest.mark.django_db
+
+VISITORS = ["owner", "editor", "viewer", "outsider", "anonymous"]
+
+
+@dataclass
+class Row:
+    method: str
+    roles: frozenset
+    target: str = ""  # which object of the world the URL's pk names
+    data: dict = field(default_factory=dict)
+
+
+VIEWS = {
+    "workspace_papers": Row("GET", READERS),
+    "paper": Row("GET", READERS, target="paper"),
+    "members": Row("GET", READERS),
+    "invitation_new": Row("POST", OWNERS, data={"role": "viewer", "days": "7"}),
+    "invitation_revoke": Row("POST", OWNERS, target="invitation"),
+    "member_role": Row("POST", OWNERS, target="spare_membership", data={"role": "editor"}),
+    "member_remove": Row("POST", OWNERS, target="spare_membership"),
+    "workspace_leave": Row("POST", READERS),
+}
+assert all(row.roles <= READERS for row in VIEWS.values())
+
+
+@dataclass
+class World:
+    team: object
+    other: object
+    users: dict
+    paper: object
+    invitation: object
+    spare_membership: object
+    other_invitation: object
+    other_membership: object
+
+
+@pytest.fixture
+def world(django_user_model) -> World:
+    users = {
+        name: django_user_model.objects.create_user(name, password="pw-for-tests-only")
+        for name in ("owner", "editor", "viewer", "outsider", "spare")
+    }
+    team = workspace_create(name="Vision group", owner=users["owner"])
+    Membership.objects.create(user=users["editor"], workspace=team, role=Role.EDITOR)
+    Membership.objects.create(user=users["viewer"], workspace=team, role=Role.VIEWER)
+    spare = Membership.objects.create(user=users["spare"], workspace=team, role=Role.VIEWER)
+    other = workspace_create(name="Other lab", owner=users["outsider"])
+    other_member = Membership.objects.create(user=users["spare"], workspace=other, role=Role.VIEWER)
+    invitation, _ = invitation_create(
+        workspace=team, role=Role.VIEWER, created_by=users["owner"], days=7
+    )
+    other_invitation, _ = invitation_create(
+        workspace=other, role=Role.EDITOR, created_by=users["outsider"], days=7
+    )
+    return World(
+        team=team,
+        other=other,
+        users=users,
+        paper=Paper.objects.create(title="A paper", title_key="a paper", abstract="Text."),
+        invitation=invitation,
+        spare_membership=spare,
+        other_invitation=other_invitation,
+        other_membership=other_member,
+    )
+
+
+def url_for(name: str, row: Row, world: World, workspace) -> str:
+    kwargs = {"slug": workspace.slug}
+    if row.target:
+        kwargs["pk"] = getattr(world, row.target).pk
+    return reverse(name, kwargs=kwargs)
+
+
+def workspace_route_names(patterns=None, prefix: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            names |= workspace_route_names(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern) and route.startswith("w/<slug:slug>/"):
+            names.add(pattern.name)
+    return names
+
+
+def test_every_workspace_view_has_a_row():
+    assert workspace_route_names() == set(VIEWS)
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_workspace_view_answers_each_visitor_by_role(client, world, name, visitor):
+    row = VIEWS[name]
+    if visitor != "anonymous":
+        client.force_login(world.users[visitor])
+    url = url_for(name, row, world, world.team)
+
+    response = client.generic(row.method, url, data=_encode(row.data))
+
+    if visitor == "anonymous":
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    elif visitor in row.roles:
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:
+            assert not response.url.startswith(reverse("login"))
+    else:
+        assert response.status_code == 404
+        if visitor == "outsider":
+            assert b"Vision group" not in response.content
+
+
+def _encode(data: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(data)
+
+
+@pytest.mark.parametrize("name", ["invitation_revoke", "member_role", "member_remove"])
+def test_forged_ids_from_another_workspace_are_404_and_change_nothing(client, world, name):
+    """An owner of one workspace names another workspace's object in their own URL."""
+    client.force_login(world.users["owner"])
+    row = VIEWS[name]
+    forged = {
+        "invitation_revoke": world.other_invitation,
+        "member_role": world.other_membership,
+        "member_remove": world.other_membership,
+    }[name]
+    url = reverse(name, kwargs={"slug": world.team.slug, "pk": forged.pk})
+
+    response = client.generic(row.method, url, data=_encode(row.data))
+
+    assert response.status_code == 404
+    world.other_membership.refresh_from_db()
+    assert world.other_membership.role == Role.VIEWER
+    assert Invitation.objects.get(pk=world.other_invitation.pk).status == "open"
+
+
+def test_outsider_finds_nothing_of_the_workspace_anywhere(client, world):
+    client.force_login(world.users["outsider"])
+
+    for path in ("/", reverse("workspace_papers", args=[world.other.slug])):
+        response = client.get(path, follow=True)
+        assert b"Vision group" not in response.content
