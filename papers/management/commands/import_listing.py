@@ -68,7 +68,7 @@ class Command(BaseCommand):
             rejected=sum(warning.dropped for warning in parsed.warnings),
             name=options["name"] or DEFAULT_NAMES[source_format],
             source_format=source_format,
-            file_name=file_name,
+            file_name=Path(file_name).name,
             sha256=hashlib.sha256(data).hexdigest(),
             default_date=today,
             listing_date=options["date"],
