@@ -191,3 +191,6 @@ if smtp_host := os.environ.get("EMAIL_HOST", ""):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Papershelf <papershelf@localhost>")
+
+# Notes: Markdown images load from anywhere a note points, so they are off unless allowed.
+NOTES_ALLOW_IMAGES = env_bool("NOTES_ALLOW_IMAGES", False)

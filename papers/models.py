@@ -2,7 +2,11 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Workspace
 
 
 class Paper(models.Model):
@@ -94,3 +98,142 @@ class ListingEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.rank} in {self.listing}"
+
+
+class WorkspaceScopedQuerySet(models.QuerySet):
+    """Rows that belong to a workspace: visible to its members, whatever their role."""
+
+    def for_user(self, user):
+        return self.filter(workspace__in=Workspace.objects.for_user(user))
+
+
+class TagQuerySet(WorkspaceScopedQuerySet):
+    def with_counts(self):
+        return self.annotate(paper_count=models.Count("taggings"))
+
+
+class Tag(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    papers = models.ManyToManyField(Paper, through="Tagging", related_name="tags")
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "workspace", name="tag_unique_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tagging(models.Model):
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="taggings")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="taggings")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "paper"], name="tagging_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.paper_id}"
+
+
+class ReadingStateQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """A reading state is a person's own: nobody else's is ever visible."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
+class ReadingState(models.Model):
+    class Status(models.TextChoices):
+        TO_READ = "to-read", "To read"
+        READING = "reading", "Reading"
+        READ = "read", "Read"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_states"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="reading_states")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReadingStateQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="reading_state_unique"),
+        ]
+        ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["user", "status", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status} {self.paper_id}"
+
+
+class NoteQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Workspace-visible notes of the user's workspaces, and their own private ones."""
+        return self.filter(workspace__in=Workspace.objects.for_user(user)).filter(
+            models.Q(visibility=Note.Visibility.WORKSPACE) | models.Q(author=user)
+        )
+
+
+class Note(models.Model):
+    """A Markdown note on a paper, optionally anchored to a quote of its title or abstract.
+
+    The anchor is a text-quote selector (the exact quote plus a little context
+    on each side) with the offsets where it was last found, so it survives an
+    edited abstract; when the quote is gone the note is kept, marked detached.
+    """
+
+    class Visibility(models.TextChoices):
+        WORKSPACE = "workspace", "Visible to the workspace"
+        PRIVATE = "private", "Private to me"
+
+    class Field(models.TextChoices):
+        TITLE = "title", "Title"
+        ABSTRACT = "abstract", "Abstract"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="notes"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.WORKSPACE
+    )
+    anchor_field = models.CharField(max_length=10, choices=Field.choices, blank=True)
+    quote = models.TextField(blank=True)
+    prefix = models.TextField(blank=True)
+    suffix = models.TextField(blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    detached = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on {self.paper_id}"
+
+    @property
+    def is_highlight(self) -> bool:
+        return bool(self.quote)

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def titles_in(html: str) -> list[str]:
-    return re.findall(r'class="paper-row__title"><a href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'class="paper-row__title"><a href="[^"]+"[^>]*>([^<]+)</a>', html)
 
 
 def papers_url(workspace) -> str:

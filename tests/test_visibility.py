@@ -4,14 +4,15 @@ Adding a view under /w/<slug>/ without a row here fails
 `test_every_workspace_view_has_a_row`, so none slips through unchecked.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import OWNERS, READERS, Invitation, Membership, Role
+from accounts.models import EDITORS, OWNERS, READERS, Invitation, Membership, Role
 from accounts.services import invitation_create, workspace_create
-from papers.models import Paper
+from papers.models import Note, Paper, Tag, Tagging
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +23,46 @@ VISITORS = ["owner", "editor", "viewer", "outsider", "anonymous"]
 class Row:
     method: str
     roles: frozenset
-    target: str = ""  # which object of the world the URL's pk names
-    data: dict = field(default_factory=dict)
+    # (world, visitor) -> URL kwargs besides the slug, and -> form data
+    kwargs: Callable = lambda world, visitor: {}
+    data: Callable = lambda world, visitor: {}
+
+
+def paper(world, visitor):
+    return {"pk": world.paper.pk}
 
 
 VIEWS = {
     "workspace_papers": Row("GET", READERS),
-    "paper": Row("GET", READERS, target="paper"),
+    "paper": Row("GET", READERS, paper),
     "members": Row("GET", READERS),
-    "invitation_new": Row("POST", OWNERS, data={"role": "viewer", "days": "7"}),
-    "invitation_revoke": Row("POST", OWNERS, target="invitation"),
-    "member_role": Row("POST", OWNERS, target="spare_membership", data={"role": "editor"}),
-    "member_remove": Row("POST", OWNERS, target="spare_membership"),
+    "invitation_new": Row("POST", OWNERS, data=lambda w, v: {"role": "viewer", "days": "7"}),
+    "invitation_revoke": Row("POST", OWNERS, lambda w, v: {"pk": w.invitation.pk}),
+    "member_role": Row(
+        "POST", OWNERS, lambda w, v: {"pk": w.spare_membership.pk}, lambda w, v: {"role": "editor"}
+    ),
+    "member_remove": Row("POST", OWNERS, lambda w, v: {"pk": w.spare_membership.pk}),
     "workspace_leave": Row("POST", READERS),
+    "tag_add": Row("POST", EDITORS, paper, lambda w, v: {"name": "to discuss"}),
+    "tag_remove": Row("POST", EDITORS, lambda w, v: {"pk": w.paper.pk, "tag_id": w.tag.pk}),
+    "status_set": Row("POST", READERS, paper, lambda w, v: {"status": "read"}),
+    "note_add": Row("POST", EDITORS, paper, lambda w, v: {"body": "Worth a look."}),
+    "bulk_tag": Row("POST", EDITORS, data=lambda w, v: {"paper": w.paper.pk, "name": "friday"}),
+    "notes": Row("GET", READERS),
+    "note_edit": Row("GET", EDITORS, lambda w, v: {"note_id": w.own_note(v).pk}),
+    "note_delete": Row("POST", EDITORS, lambda w, v: {"note_id": w.own_note(v).pk}),
+    "queue": Row("GET", READERS),
+    "tags": Row("GET", READERS),
+    "tag_rename": Row(
+        "POST", EDITORS, lambda w, v: {"tag_id": w.tag.pk}, lambda w, v: {"name": "Renamed"}
+    ),
+    "tag_merge": Row(
+        "POST",
+        EDITORS,
+        lambda w, v: {"tag_id": w.tag.pk},
+        lambda w, v: {"into": w.other_tag.pk},
+    ),
+    "tag_delete": Row("POST", EDITORS, lambda w, v: {"tag_id": w.tag.pk}),
 }
 assert all(row.roles <= READERS for row in VIEWS.values())
 
@@ -49,6 +77,15 @@ class World:
     spare_membership: object
     other_invitation: object
     other_membership: object
+    tag: object
+    other_tag: object
+    notes: dict
+    other_note: object
+    other_workspace_tag: object
+
+    def own_note(self, visitor: str):
+        """The visitor's own note in the team; for outsiders, the owner's."""
+        return self.notes.get(visitor, self.notes["owner"])
 
 
 @pytest.fixture
@@ -69,23 +106,36 @@ def world(django_user_model) -> World:
     other_invitation, _ = invitation_create(
         workspace=other, role=Role.EDITOR, created_by=users["outsider"], days=7
     )
+    the_paper = Paper.objects.create(title="A paper", title_key="a paper", abstract="Text.")
+    tag = Tag.objects.create(workspace=team, name="vision-secret-tag")
+    Tagging.objects.create(tag=tag, paper=the_paper)
+    notes = {
+        name: Note.objects.create(
+            workspace=team, paper=the_paper, author=users[name], body=f"{name} thinks"
+        )
+        for name in ("owner", "editor", "viewer")
+    }
     return World(
         team=team,
         other=other,
         users=users,
-        paper=Paper.objects.create(title="A paper", title_key="a paper", abstract="Text."),
+        paper=the_paper,
         invitation=invitation,
         spare_membership=spare,
         other_invitation=other_invitation,
         other_membership=other_member,
+        tag=tag,
+        other_tag=Tag.objects.create(workspace=team, name="later"),
+        notes=notes,
+        other_note=Note.objects.create(
+            workspace=other, paper=the_paper, author=users["outsider"], body="other lab note"
+        ),
+        other_workspace_tag=Tag.objects.create(workspace=other, name="other-lab-tag"),
     )
 
 
-def url_for(name: str, row: Row, world: World, workspace) -> str:
-    kwargs = {"slug": workspace.slug}
-    if row.target:
-        kwargs["pk"] = getattr(world, row.target).pk
-    return reverse(name, kwargs=kwargs)
+def url_for(name: str, row: Row, world: World, workspace, visitor: str) -> str:
+    return reverse(name, kwargs={"slug": workspace.slug, **row.kwargs(world, visitor)})
 
 
 def workspace_route_names(patterns=None, prefix: str = "") -> set[str]:
@@ -109,9 +159,14 @@ def test_workspace_view_answers_each_visitor_by_role(client, world, name, visito
     row = VIEWS[name]
     if visitor != "anonymous":
         client.force_login(world.users[visitor])
-    url = url_for(name, row, world, world.team)
+    url = url_for(name, row, world, world.team, visitor)
 
-    response = client.generic(row.method, url, data=_encode(row.data))
+    response = client.generic(
+        row.method,
+        url,
+        data=_encode(row.data(world, visitor)),
+        content_type="application/x-www-form-urlencoded",
+    )
 
     if visitor == "anonymous":
         assert response.status_code == 302
@@ -144,7 +199,7 @@ def test_forged_ids_from_another_workspace_are_404_and_change_nothing(client, wo
     }[name]
     url = reverse(name, kwargs={"slug": world.team.slug, "pk": forged.pk})
 
-    response = client.generic(row.method, url, data=_encode(row.data))
+    response = client.post(url, row.data(world, "owner"))
 
     assert response.status_code == 404
     world.other_membership.refresh_from_db()

@@ -16,6 +16,9 @@ class PaperRecord:
     url: str = ""
     published: date | None = None
     listing_date: date | None = None
+    # The position the file gives the paper on its listing date, when it gives
+    # one; parsers put records in this order, and the listing ranks by order.
+    rank: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class ParsedListing:
     records: list[PaperRecord] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     date_lines: list[DateLine] = field(default_factory=list)
+    # The listing's name when the file states one (a Papershelf export's title).
+    name: str | None = None
 
 
 class ListingError(Exception):

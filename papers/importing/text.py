@@ -8,12 +8,24 @@ look changed.
 import re
 import unicodedata
 
+from pylatexenc.latex2text import LatexNodes2Text
+
 _WHITESPACE = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[\W_]+")
+_LINE_BREAK = re.compile(r"\r\n?")
+# A blank line, or a line break followed by indentation (arXiv's "\n  "),
+# starts a new paragraph; `[^\S\n]` is whitespace other than a line break.
+_PARAGRAPH_BREAK = re.compile(r"\n(?:[^\S\n]*\n)+[^\S\n]*|\n[^\S\n]+")
+# Math stays as written ($\alpha$): turned into text it would lose its meaning.
+_LATEX = LatexNodes2Text(math_mode="verbatim")
 
 
 def clean_text(value: str) -> str:
     """Trim, drop invisible format characters, collapse whitespace, NFC."""
+    if value.isascii():
+        # ASCII has no format characters and is already NFC; most abstracts
+        # are ASCII, and this skips a per-character loop over each of them.
+        return _WHITESPACE.sub(" ", value).strip()
     visible = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
     return unicodedata.normalize("NFC", _WHITESPACE.sub(" ", visible).strip())
 
@@ -26,3 +38,19 @@ def title_key(title: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", clean_text(title)).casefold()
     return _NOT_WORD.sub(" ", folded).strip()
+
+
+def clean_abstract(value: str) -> str:
+    """Unwrap a hard-wrapped abstract, keeping its paragraphs apart.
+
+    A blank line or an indented line starts a paragraph; paragraphs are joined
+    with a blank line, and each is cleaned as `clean_text` cleans a title.
+    """
+    text = _LINE_BREAK.sub("\n", value).strip()
+    paragraphs = (clean_text(paragraph) for paragraph in _PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
+
+
+def decode_latex(value: str) -> str:
+    """TeX accents and commands as Unicode, braces removed: `Bal\\'azs` is Balázs."""
+    return _LATEX.latex_to_text(value)

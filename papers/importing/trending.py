@@ -38,11 +38,11 @@ Whatever can be worked around becomes a `ParseWarning` naming its line; a file
 that cannot be read as text, or holds no paper, raises `ListingError`.
 """
 
-import codecs
 import re
 from dataclasses import dataclass
 from datetime import MINYEAR, date
 
+from papers.importing.decode import decode_text
 from papers.importing.records import (
     DateLine,
     ListingError,
@@ -132,7 +132,7 @@ class _Pair:
 
 def parse_trending(data: bytes, *, today: date) -> ParsedListing:
     """Read a trending-papers page copy into records, warnings and date lines."""
-    text = _decode(data)
+    text = decode_text(data)
     if not clean_text(text):
         raise ListingError("the file is empty")
     listing = ParsedListing()
@@ -149,29 +149,6 @@ def parse_trending(data: bytes, *, today: date) -> ParsedListing:
     _records(pairs, listing)
     listing.warnings.sort(key=lambda warning: warning.line)
     return listing
-
-
-def _decode(data: bytes) -> str:
-    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    nul = data.find(b"\0")
-    # Decoding stops at the NUL byte so that whichever fault comes first is
-    # the one reported.
-    end = nul if nul != -1 else len(data)
-    try:
-        text = data[start:end].decode("utf-8")
-    except UnicodeDecodeError as error:
-        offset = start + error.start
-        message = f"not UTF-8 text: invalid byte 0x{data[offset]:02x}"
-        raise _bad_byte(data, offset, message) from None
-    if nul != -1:
-        raise _bad_byte(data, nul, "contains a NUL byte: this is not a text file")
-    return text
-
-
-def _bad_byte(data: bytes, offset: int, message: str) -> ListingError:
-    breaks = data.count(b"\n", 0, offset) + data.count(b"\r", 0, offset)
-    line = 1 + breaks - data.count(b"\r\n", 0, offset)
-    return ListingError(message, line=line, offset=offset)
 
 
 def _paragraphs(text: str, today: date, listing: ParsedListing) -> list[_Paragraph]:

@@ -1,0 +1,196 @@
+"""Writes for what people add to papers: tags, reading states, notes and highlights.
+
+Every function takes objects the caller already fetched through the
+visibility rule; none of them looks anything up by a raw id from a request.
+"""
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User, Workspace
+from papers import anchoring
+from papers.models import Note, Paper, ReadingState, Tag, Tagging
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+class AnnotationError(ValueError):
+    """Input a person can fix: shown to them next to where they typed it."""
+
+
+def clean_tag_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise AnnotationError("A tag needs a name.")
+    if len(name) > TAG_MAX_LENGTH:
+        raise AnnotationError(f"Tags are at most {TAG_MAX_LENGTH} characters.")
+    return name
+
+
+def tag_get_or_create(*, workspace: Workspace, name: str) -> Tag:
+    """The workspace's tag of that name, ignoring case; made when new."""
+    name = clean_tag_name(name)
+    tag = Tag.objects.filter(workspace=workspace, name__iexact=name).first()
+    if tag is not None:
+        return tag
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(workspace=workspace, name=name)
+    except IntegrityError:
+        # Someone made the same tag a moment ago: use theirs.
+        return Tag.objects.get(workspace=workspace, name__iexact=name)
+
+
+@transaction.atomic
+def papers_tag(*, workspace: Workspace, papers: Iterable[Paper], name: str, user: User) -> Tag:
+    """Tag one paper or many; papers that already carry the tag keep it as it was."""
+    tag = tag_get_or_create(workspace=workspace, name=name)
+    Tagging.objects.bulk_create(
+        [Tagging(tag=tag, paper=paper, added_by=user) for paper in papers],
+        ignore_conflicts=True,
+    )
+    return tag
+
+
+def paper_untag(*, tag: Tag, paper: Paper) -> None:
+    Tagging.objects.filter(tag=tag, paper=paper).delete()
+
+
+def tag_rename(*, tag: Tag, name: str) -> Tag:
+    name = clean_tag_name(name)
+    clash = Tag.objects.filter(workspace=tag.workspace, name__iexact=name).exclude(pk=tag.pk)
+    if clash.exists():
+        raise AnnotationError(f"There is already a tag “{name}”: merge into it instead.")
+    tag.name = name
+    try:
+        with transaction.atomic():
+            tag.save(update_fields=["name"])
+    except IntegrityError as error:
+        raise AnnotationError(f"There is already a tag “{name}”.") from error
+    return tag
+
+
+@transaction.atomic
+def tag_merge(*, source: Tag, target: Tag) -> Tag:
+    """Move every tagging of `source` onto `target`, then delete `source`."""
+    if source.pk == target.pk:
+        raise AnnotationError("Choose a different tag to merge into.")
+    if source.workspace_id != target.workspace_id:
+        raise AnnotationError("Tags of different workspaces cannot be merged.")
+    Tagging.objects.bulk_create(
+        [
+            Tagging(tag=target, paper_id=tagging.paper_id, added_by_id=tagging.added_by_id)
+            for tagging in source.taggings.all()
+        ],
+        ignore_conflicts=True,
+    )
+    source.delete()
+    return target
+
+
+def tag_delete(*, tag: Tag) -> None:
+    tag.delete()
+
+
+STATUS_CYCLE = [None, *ReadingState.Status]
+
+
+def reading_state_set(*, user: User, paper: Paper, status: str | None) -> ReadingState | None:
+    """Set a person's status on a paper; None clears it."""
+    if status is None:
+        ReadingState.objects.filter(user=user, paper=paper).delete()
+        return None
+    state, _ = ReadingState.objects.update_or_create(
+        user=user, paper=paper, defaults={"status": status, "changed_at": timezone.now()}
+    )
+    return state
+
+
+def next_status(current: str | None) -> str | None:
+    """The status after `current` in the cycle none, to read, reading, read, none."""
+    position = STATUS_CYCLE.index(current) if current in STATUS_CYCLE else 0
+    return STATUS_CYCLE[(position + 1) % len(STATUS_CYCLE)]
+
+
+NOTE_MAX_LENGTH = 20_000
+
+
+def _clean_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise AnnotationError("Write something first.")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise AnnotationError(f"Notes are at most {NOTE_MAX_LENGTH:,} characters.")
+    return body
+
+
+def note_create(
+    *,
+    workspace: Workspace,
+    paper: Paper,
+    author: User,
+    body: str,
+    visibility: str = Note.Visibility.WORKSPACE,
+    parent: Note | None = None,
+    anchor: anchoring.Anchor | None = None,
+    anchor_field: str = "",
+) -> Note:
+    if parent is not None and (parent.paper_id != paper.pk or parent.workspace_id != workspace.pk):
+        raise AnnotationError("A reply belongs under a note of the same paper.")
+    note = Note(
+        workspace=workspace,
+        paper=paper,
+        author=author,
+        body=_clean_body(body),
+        # A reply is as visible as the note it answers, so a private thread stays private.
+        visibility=parent.visibility if parent else visibility,
+        parent=parent,
+    )
+    if anchor is not None:
+        note.anchor_field = anchor_field
+        note.quote, note.prefix, note.suffix = anchor.quote, anchor.prefix, anchor.suffix
+        note.start, note.end = anchor.start, anchor.end
+    note.save()
+    return note
+
+
+def note_update(*, note: Note, body: str, visibility: str | None = None) -> Note:
+    note.body = _clean_body(body)
+    fields = ["body", "updated_at"]
+    if visibility is not None and note.parent_id is None:
+        note.visibility = visibility
+        fields.append("visibility")
+    note.save(update_fields=fields)
+    return note
+
+
+def note_delete(*, note: Note) -> None:
+    note.delete()
+
+
+def highlights_reanchor(*, paper_ids: Iterable[int]) -> int:
+    """Find each highlight of these papers again in their current text.
+
+    Called after an import changed titles or abstracts. Returns how many
+    highlights ended up detached.
+    """
+    notes = list(
+        Note.objects.filter(paper_id__in=list(paper_ids)).exclude(quote="").select_related("paper")
+    )
+    detached = 0
+    for note in notes:
+        text = getattr(note.paper, note.anchor_field or Note.Field.ABSTRACT)
+        anchor = anchoring.reanchor(
+            text, quote=note.quote, prefix=note.prefix, suffix=note.suffix, start=note.start or 0
+        )
+        if anchor is None:
+            note.detached = True
+            detached += 1
+        else:
+            note.detached = False
+            note.prefix, note.suffix = anchor.prefix, anchor.suffix
+            note.start, note.end = anchor.start, anchor.end
+    Note.objects.bulk_update(notes, ["detached", "prefix", "suffix", "start", "end"])
+    return detached
