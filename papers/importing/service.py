@@ -19,6 +19,7 @@ from accounts.models import User
 from papers.importing.records import PaperRecord, ParseWarning
 from papers.importing.text import title_key
 from papers.models import Listing, ListingEntry, Paper
+from papers.services import highlights_reanchor
 
 BATCH_SIZE = 1000
 
@@ -82,6 +83,12 @@ def listing_import(
     papers, outcomes = _upsert_papers(records, progress=progress)
     for outcome in outcomes.values():
         result.counts[outcome] += 1
+    # An edited title or abstract moves the passages people highlighted in it.
+    highlights_reanchor(
+        paper_ids={
+            papers[record].pk for record, outcome in outcomes.items() if outcome == "updated"
+        }
+    )
 
     for day, day_records in sorted(by_date.items()):
         counts = dict.fromkeys(Outcome, 0)

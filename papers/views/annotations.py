@@ -103,27 +103,28 @@ def _notes_response(request, paper, *, message="", error="", form=None) -> HttpR
 def _anchor(paper: Paper, data) -> tuple[anchoring.Anchor | None, str, str]:
     """The highlight a note form describes: (anchor, field, error).
 
-    With JavaScript the page sends the selection's offsets; without it a
-    person types the quote, which is looked up in the text.
+    With JavaScript the page sends the selection's field and offsets; without
+    it a person types the quote, which is looked up in the abstract, then the
+    title.
     """
     field = data.get("anchor_field", "")
     quote = data.get("quote", "")
     if not field and not quote.strip():
         return None, "", ""
-    if field not in Note.Field.values:
-        field = Note.Field.ABSTRACT
-    text = getattr(paper, field)
-    try:
-        start, end = int(data.get("start", "")), int(data.get("end", ""))
-    except ValueError:
-        anchor = anchoring.anchor_for_quote(text, quote)
-    else:
-        anchor = anchoring.anchor_at(text, start, end)
-        if anchor is not None and quote and anchor.quote != quote:
-            anchor = anchoring.anchor_for_quote(text, quote, near=start)
-    if anchor is None:
-        return None, field, f"“{quote.strip()[:80]}” is not in the {field} of this paper."
-    return anchor, field, ""
+    if field in Note.Field.values:
+        try:
+            start, end = int(data.get("start", "")), int(data.get("end", ""))
+        except ValueError:
+            start = end = -1
+        anchor = anchoring.anchor_at(getattr(paper, field), start, end)
+        if anchor is None or (quote and anchor.quote != quote):
+            anchor = anchoring.anchor_for_quote(getattr(paper, field), quote, near=max(start, 0))
+        if anchor is not None:
+            return anchor, field, ""
+    for field in (Note.Field.ABSTRACT, Note.Field.TITLE):
+        if anchor := anchoring.anchor_for_quote(getattr(paper, field), quote):
+            return anchor, field, ""
+    return None, "", f"“{quote.strip()[:80]}” is not in the title or abstract of this paper."
 
 
 @require_POST
