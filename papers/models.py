@@ -55,6 +55,11 @@ class Listing(models.Model):
 
     class Format(models.TextChoices):
         TRENDING = "trending", "Trending-papers page (text)"
+        JSONL = "jsonl", "JSON Lines (arXiv metadata, daily lists)"
+        JSON = "json", "JSON array"
+        CSV = "csv", "CSV with a header line"
+        BIBTEX = "bibtex", "BibTeX"
+        PAPERSHELF = "papershelf", "Papershelf export (JSON)"
 
     name = models.CharField(max_length=200)
     date = models.DateField(help_text="The date the listing is for, as the page states it.")
@@ -237,3 +242,21 @@ class Note(models.Model):
     @property
     def is_highlight(self) -> bool:
         return bool(self.quote)
+
+
+class SearchTerm(models.Model):
+    """A word of the corpus (unstemmed) with the number of papers using it.
+
+    The index's own vocabulary, kept for "did you mean" suggestions and for
+    choosing the distinctive words of a paper when looking for related ones.
+    Each import adds the words of the papers it created.
+    """
+
+    word = models.TextField(primary_key=True)
+    ndoc = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], name="search_term_trgm", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

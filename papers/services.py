@@ -6,7 +6,7 @@ visibility rule; none of them looks anything up by a raw id from a request.
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -194,3 +194,29 @@ def highlights_reanchor(*, paper_ids: Iterable[int]) -> int:
             note.start, note.end = anchor.start, anchor.end
     Note.objects.bulk_update(notes, ["detached", "prefix", "suffix", "start", "end"])
     return detached
+
+
+def search_terms_add(*, paper_ids: list[int]) -> None:
+    """Count the words of newly created papers into the search vocabulary.
+
+    One set-based statement: every distinct word of each paper (the 'simple'
+    configuration keeps words unstemmed, as people type them) adds one to
+    that word's document count.
+    """
+    if not paper_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO papers_searchterm (word, ndoc)
+            SELECT word, count(*)
+            FROM papers_paper AS paper,
+                 unnest(tsvector_to_array(
+                     to_tsvector('simple', paper.title || ' ' || paper.abstract)
+                 )) AS word
+            WHERE paper.id = ANY(%s) AND word ~ '^[[:alpha:]]{3,}$'
+            GROUP BY word
+            ON CONFLICT (word) DO UPDATE SET ndoc = papers_searchterm.ndoc + EXCLUDED.ndoc
+            """,
+            [paper_ids],
+        )

@@ -19,7 +19,7 @@ from accounts.models import User
 from papers.importing.records import PaperRecord, ParseWarning
 from papers.importing.text import title_key
 from papers.models import Listing, ListingEntry, Paper
-from papers.services import highlights_reanchor
+from papers.services import highlights_reanchor, search_terms_add
 
 BATCH_SIZE = 1000
 
@@ -81,8 +81,18 @@ def listing_import(
         by_date[listing_date or record.listing_date or default_date].append(record)
 
     papers, outcomes = _upsert_papers(records, progress=progress)
-    for outcome in outcomes.values():
-        result.counts[outcome] += 1
+    listed = {
+        day: _listed_once(day, day_records, papers, result)
+        for day, day_records in sorted(by_date.items())
+    }
+    for day_records in listed.values():
+        for record in day_records:
+            result.counts[outcomes[record]] += 1
+    search_terms_add(
+        paper_ids=[
+            papers[record].pk for record, outcome in outcomes.items() if outcome == "created"
+        ]
+    )
     # An edited title or abstract moves the passages people highlighted in it.
     highlights_reanchor(
         paper_ids={
@@ -90,7 +100,7 @@ def listing_import(
         }
     )
 
-    for day, day_records in sorted(by_date.items()):
+    for day, day_records in listed.items():
         counts = dict.fromkeys(Outcome, 0)
         for record in day_records:
             counts[outcomes[record]] += 1
@@ -106,7 +116,7 @@ def listing_import(
                     "file_name": file_name,
                     "sha256": sha256,
                     "imported_by": imported_by,
-                    "rejected_count": rejected,
+                    "rejected_count": result.rejected,
                 },
             )
         )
@@ -114,6 +124,32 @@ def listing_import(
     if dry_run:
         transaction.set_rollback(True)
     return result
+
+
+def _listed_once(
+    day: date,
+    day_records: list[PaperRecord],
+    papers: dict[PaperRecord, Paper],
+    result: ImportResult,
+) -> list[PaperRecord]:
+    """The day's records, less those naming a paper the day's listing already has.
+
+    Parsers keep a paper once per date, but two records can still meet in one
+    paper here: when `listing_date` merges a file's dates into one, or when a
+    title matches a paper whose id another record gave.
+    """
+    first_line: dict[int, int] = {}
+    kept: list[PaperRecord] = []
+    for record in day_records:
+        paper_id = papers[record].pk
+        if paper_id in first_line:
+            message = f"same paper as line {first_line[paper_id]} on {day:%Y-%m-%d}: listed once"
+            result.warnings.append(ParseWarning(record.line, message, dropped=True))
+            result.rejected += 1
+        else:
+            first_line[paper_id] = record.line
+            kept.append(record)
+    return kept
 
 
 def _upsert_papers(
@@ -125,6 +161,11 @@ def _upsert_papers(
     # dates, say) is created once and counted as unchanged the second time.
     seen_ids: dict[str, Paper] = {}
     seen_keys: dict[str, Paper] = {}
+    # The first record of a paper in this import decides its fields; later
+    # ones (the paper on another date of a daily list, say) only link it.
+    # Otherwise which record wins would depend on batch boundaries, and a
+    # re-import would update papers back and forth.
+    first_outcomes: dict[tuple[str, int], Outcome] = {}
     done = 0
     for batch in batched(records, BATCH_SIZE, strict=False):
         by_id, by_key = _existing_papers(batch)
@@ -139,17 +180,23 @@ def _upsert_papers(
                 paper = Paper(title_key=key, **_fields(record))
                 to_create.append(paper)
                 outcomes[record] = Outcome.CREATED
-            elif paper.pk is not None and paper not in to_update and _enrich(paper, record, key):
+            elif _identity(paper) in first_outcomes:
+                outcomes[record] = _link_again(paper, record, first_outcomes, to_update)
+            elif _enrich(paper, record, key):
                 to_update.append(paper)
                 outcomes[record] = Outcome.UPDATED
             else:
                 outcomes[record] = Outcome.UNCHANGED
+            first_outcomes.setdefault(_identity(paper), outcomes[record])
             papers[record] = paper
             if paper.arxiv_id:
                 by_id[paper.arxiv_id] = seen_ids[paper.arxiv_id] = paper
             by_key.setdefault(key, paper)
             seen_keys.setdefault(key, paper)
         Paper.objects.bulk_create(to_create)
+        for paper in to_create:
+            # Saved now, so later batches know it by its pk.
+            first_outcomes[_identity(paper)] = Outcome.CREATED
         if to_update:
             now = timezone.now()
             for paper in to_update:
@@ -162,6 +209,33 @@ def _upsert_papers(
 
 
 UPDATABLE_FIELDS = ("arxiv_id", "title", "abstract", "authors", "url", "published")
+
+
+def _identity(paper: Paper) -> tuple[str, int]:
+    # A paper not saved yet has no pk (and Django will not hash it), but it
+    # stays the same object for the whole import.
+    return ("pk", paper.pk) if paper.pk is not None else ("new", id(paper))
+
+
+def _link_again(
+    paper: Paper,
+    record: PaperRecord,
+    first_outcomes: dict[tuple[str, int], Outcome],
+    to_update: list[Paper],
+) -> Outcome:
+    """A paper met again in this import keeps its fields, but gains an arXiv id it lacks.
+
+    The id is what the service's identity rule promises: an id that arrives
+    later enriches the paper its title matched.
+    """
+    if not record.arxiv_id or paper.arxiv_id:
+        return Outcome.UNCHANGED
+    first_outcome = first_outcomes[_identity(paper)]
+    paper.arxiv_id = record.arxiv_id
+    # A paper made in this batch is inserted with the id; one saved before is updated.
+    if paper.pk is not None and paper not in to_update:
+        to_update.append(paper)
+    return Outcome.UNCHANGED if first_outcome == Outcome.CREATED else Outcome.UPDATED
 
 
 def _existing_papers(batch: Iterable[PaperRecord]) -> tuple[dict[str, Paper], dict[str, Paper]]:

@@ -1,11 +1,20 @@
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from accounts.access import workspace_view
 from papers import anchoring
-from papers.models import Listing, Note, Paper, Tag
+from papers.models import Listing, ListingEntry, Note, Paper, ReadingState, Tag, Tagging
+from papers.search import (
+    SORTS,
+    Scope,
+    add_snippets,
+    closest_titles,
+    did_you_mean,
+    related_papers,
+    search,
+)
 from papers.views.rows import STATUSES, decorate_rows
 
 PAPERS_PER_PAGE = 25
@@ -13,25 +22,65 @@ PAPERS_PER_PAGE = 25
 
 @workspace_view()
 def papers(request: HttpRequest) -> HttpResponse:
-    """The workspace's papers page: with no query, the latest listing in rank order."""
-    listing = Listing.objects.latest_first().first()
-    page = None
-    if listing is not None:
-        ranked = (
-            Paper.objects.filter(entries__listing=listing)
-            .annotate(rank=F("entries__rank"))
-            .order_by("rank")
-        )
-        page = Paginator(ranked, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-        decorate_rows(request, page.object_list)
+    """The workspace's papers page: search results, or the latest listing in rank order."""
+    raw = request.GET.get("q", "")
+    found = search(
+        raw, scope=Scope(request.user, request.workspace), sort=request.GET.get("sort", "")
+    )
+    page = Paginator(found.papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    decorate_rows(request, rows)
+    add_snippets(rows, found.query)
     context = {
-        "listing": listing,
+        "q": raw,
+        "found": found,
         "page": page,
+        "rows": rows,
+        "sorts": SORTS,
+        "listing": None if raw.strip() else Listing.objects.latest_first().first(),
         "statuses": STATUSES,
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
     }
+    if request.htmx and request.htmx.target == "load-more":
+        return render(request, "papers/papers.html#rows-page", context)
+    context["facets"] = facets(found.papers, request)
+    if found.text and page.paginator.count < FEW_RESULTS:
+        context["did_you_mean"] = did_you_mean(found.text)
+        context["closest_titles"] = closest_titles(found.text) if not page.paginator.count else []
     template = "papers/papers.html#results" if request.htmx else "papers/papers.html"
     return render(request, template, context)
+
+
+FEW_RESULTS = 3
+FACET_SIZE = 12
+
+
+def facets(papers, request: HttpRequest) -> dict:
+    """Counts for the current query: by the workspace's tags, my statuses, and listings."""
+    matching = papers.order_by().values("pk")
+    tags = (
+        Tagging.objects.filter(
+            paper__in=matching,
+            tag__in=Tag.objects.for_user(request.user).filter(workspace=request.workspace),
+        )
+        .values("tag__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "tag__name")[:FACET_SIZE]
+    )
+    statuses = (
+        ReadingState.objects.for_user(request.user)
+        .filter(paper__in=matching)
+        .values("status")
+        .annotate(count=Count("pk"))
+        .order_by("status")
+    )
+    listings = (
+        ListingEntry.objects.filter(paper__in=matching)
+        .values("listing__date")
+        .annotate(count=Count("pk"))
+        .order_by("-listing__date")[:FACET_SIZE]
+    )
+    return {"tags": list(tags), "statuses": list(statuses), "listings": list(listings)}
 
 
 def paper_page(
@@ -69,6 +118,7 @@ def paper_context(request: HttpRequest, paper: Paper) -> dict:
         "abstract_segments": _segments(paper.abstract, anchored, Note.Field.ABSTRACT),
         "detached": [note for note in notes if note.detached],
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
+        "related": related_papers(paper),
         "entries": paper.entries.select_related("listing").order_by(
             "-listing__date", "listing__name"
         ),

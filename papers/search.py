@@ -1,0 +1,348 @@
+"""One search box: a query string in, a ranked QuerySet of papers out.
+
+    continual learning "catastrophic forgetting" -survey tag:rnn status:to-read
+
+Free text goes to PostgreSQL's `websearch_to_tsquery` (words, "phrases",
+-exclusions, or), ranked from the stored weighted `tsvector` (title above
+abstract; cover density puts phrases and near words above scattered ones).
+Filters are `name:value` words; each is one small function in FILTERS, so a
+new filter is one function and one entry. Nothing in a query is an error:
+what does not parse as a filter is searched as text, and `Search.readings`
+says how the query was read.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from difflib import SequenceMatcher
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts.models import User, Workspace
+from papers.models import (
+    Listing,
+    ListingEntry,
+    Note,
+    Paper,
+    ReadingState,
+    SearchTerm,
+    Tag,
+    Tagging,
+)
+
+MAX_QUERY_LENGTH = 500
+SORTS = {"relevance": "Relevance", "rank": "Listing rank", "newest": "Newest", "title": "Title"}
+
+# A filter word: optional minus, a name, a colon, then a quoted or bare value.
+_TOKEN = re.compile(r'-?[a-z]+:"[^"]*"|-?[a-z]+:\S+|"[^"]*"?|\S+')
+_FILTER = re.compile(r'(?P<negated>-?)(?P<name>[a-z]+):(?P<value>"[^"]*"|\S+)$')
+# Control characters never mean anything in a query; PostgreSQL rejects NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass
+class Scope:
+    """Who is searching, and where: workspace filters only ever see what they may."""
+
+    user: User
+    workspace: Workspace
+
+
+class FilterValueError(ValueError):
+    """A filter's value makes no sense (status:maybe); the word is searched as text."""
+
+
+Filter = Callable[[QuerySet, str, bool, Scope], tuple[QuerySet, str]]
+
+
+def _negate(condition: Q | Exists, negated: bool) -> Q | Exists:
+    return ~condition if negated else condition
+
+
+def filter_tag(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    tags = Tag.objects.for_user(scope.user).filter(workspace=scope.workspace, name__iexact=value)
+    tagged = Exists(Tagging.objects.filter(paper=OuterRef("pk"), tag__in=tags))
+    return papers.filter(_negate(tagged, negated)), f"{'not ' if negated else ''}tagged “{value}”"
+
+
+def filter_status(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    if value not in ReadingState.Status.values:
+        raise FilterValueError(f"status is one of {', '.join(ReadingState.Status.values)}")
+    states = ReadingState.objects.for_user(scope.user).filter(paper=OuterRef("pk"), status=value)
+    label = ReadingState.Status(value).label.lower()
+    return papers.filter(_negate(Exists(states), negated)), f"{'not ' if negated else ''}{label}"
+
+
+def filter_listing(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    if value == "latest":
+        latest = Listing.objects.latest_first().first()
+        day = latest.date if latest else None
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as error:
+            raise FilterValueError("listing takes a date (YYYY-MM-DD) or latest") from error
+    listed = Exists(ListingEntry.objects.filter(paper=OuterRef("pk"), listing__date=day))
+    return papers.filter(
+        _negate(listed, negated)
+    ), f"{'not ' if negated else ''}in the listing of {day}"
+
+
+def _visible_notes(scope: Scope) -> QuerySet:
+    return Note.objects.for_user(scope.user).filter(workspace=scope.workspace)
+
+
+def filter_has(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    notes = _visible_notes(scope).filter(paper=OuterRef("pk"))
+    if value == "note":
+        condition, label = Exists(notes), "with notes"
+    elif value == "highlight":
+        condition, label = Exists(notes.exclude(quote="")), "with highlights"
+    else:
+        raise FilterValueError("has takes note or highlight")
+    return papers.filter(_negate(condition, negated)), f"{'not ' if negated else ''}{label}"
+
+
+def filter_by(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    noted = _visible_notes(scope).filter(paper=OuterRef("pk"), author__username__iexact=value)
+    tagged = Tagging.objects.filter(
+        paper=OuterRef("pk"),
+        added_by__username__iexact=value,
+        tag__in=Tag.objects.for_user(scope.user).filter(workspace=scope.workspace),
+    )
+    annotated = Exists(noted) | Exists(tagged)
+    return papers.filter(
+        _negate(annotated, negated)
+    ), f"{'not ' if negated else ''}annotated by {value}"
+
+
+def filter_year(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    if not re.fullmatch(r"\d{4}", value):
+        raise FilterValueError("year takes four digits")
+    year = int(value)
+    listed = Exists(ListingEntry.objects.filter(paper=OuterRef("pk"), listing__date__year=year))
+    condition = Q(published__year=year) | listed
+    return papers.filter(_negate(condition, negated)), f"{'not ' if negated else ''}from {year}"
+
+
+FILTERS: dict[str, Filter] = {
+    "tag": filter_tag,
+    "status": filter_status,
+    "listing": filter_listing,
+    "has": filter_has,
+    "by": filter_by,
+    "year": filter_year,
+}
+
+
+@dataclass
+class Search:
+    """A parsed query and the QuerySet it gives."""
+
+    text: str = ""
+    readings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    listing_filter: bool = False
+    papers: QuerySet | None = None
+    sort: str = "relevance"
+
+    @property
+    def query(self) -> SearchQuery | None:
+        return (
+            SearchQuery(self.text, search_type="websearch", config="english") if self.text else None
+        )
+
+
+def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
+    raw = _CONTROL.sub(" ", raw)[:MAX_QUERY_LENGTH]
+    result = Search()
+    papers = Paper.objects.all()
+    words: list[str] = []
+    tokens = _TOKEN.findall(raw)
+    if not tokens:
+        # No query: the latest listing, in rank order.
+        papers, _ = filter_listing(papers, "latest", False, scope)
+        result.listing_filter = True
+    for token in tokens:
+        match = _FILTER.match(token)
+        if not match or match["name"] not in FILTERS:
+            words.append(token)
+            continue
+        value = match["value"].strip('"').strip()
+        try:
+            if not value:
+                raise FilterValueError(f"{match['name']} needs a value")
+            papers, reading = FILTERS[match["name"]](papers, value, bool(match["negated"]), scope)
+        except FilterValueError as problem:
+            result.problems.append(f"“{token}”: {problem}, so it was searched as text")
+            words.append(token.replace(":", " "))
+            continue
+        result.readings.append(reading)
+        result.listing_filter |= match["name"] == "listing"
+    result.text = " ".join(words).strip()
+    if result.text:
+        result.readings.insert(0, f"text “{result.text}”")
+        papers = papers.filter(search_vector=result.query).annotate(
+            relevance=SearchRank(F("search_vector"), result.query, cover_density=True)
+            + SearchRank(F("search_vector"), result.query)
+        )
+    result.sort = _sort(sort, result)
+    result.papers = _ordered(papers, result.sort)
+    return result
+
+
+def _sort(wanted: str, result: Search) -> str:
+    if wanted in SORTS and (wanted != "relevance" or result.text):
+        return wanted
+    if result.text:
+        return "relevance"
+    return "rank" if result.listing_filter else "newest"
+
+
+def _ordered(papers: QuerySet, sort: str) -> QuerySet:
+    # The paper's most recent listing entry: its date breaks ties, its rank sorts by rank.
+    latest_entry = ListingEntry.objects.filter(paper=OuterRef("pk")).order_by(
+        "-listing__date", "-listing__imported_at"
+    )
+    papers = papers.annotate(
+        last_listed=Subquery(latest_entry.values("listing__date")[:1]),
+        rank=Subquery(latest_entry.values("rank")[:1]),
+    )
+    if sort == "relevance":
+        return papers.order_by("-relevance", F("last_listed").desc(nulls_last=True), "-pk")
+    if sort == "rank":
+        return papers.order_by(F("last_listed").desc(nulls_last=True), "rank", "pk")
+    if sort == "title":
+        return papers.order_by("title", "pk")
+    return papers.order_by(F("last_listed").desc(nulls_last=True), "-pk")
+
+
+START, STOP = "\ue000", "\ue001"
+# ts_headline parses `<...>` as markup and drops it; abstracts are text, so
+# the characters markup is made of travel as private-use stand-ins instead.
+MARKUP, STAND_INS = "<>&", "\ue002\ue003\ue004"
+
+
+def add_snippets(papers: list[Paper], query: SearchQuery | None) -> None:
+    """Give the papers on screen a `snippet`: the abstract's best passage, matches marked.
+
+    Computed for the rows shown only (ts_headline reads the whole text). The
+    abstract is escaped before the marks go in, so its text can never become markup.
+    """
+    if query is None or not papers:
+        return
+    headlines = dict(
+        Paper.objects.filter(pk__in=[paper.pk for paper in papers])
+        .annotate(
+            headline=SearchHeadline(
+                Func(
+                    F("abstract"),
+                    Value(MARKUP),
+                    Value(STAND_INS),
+                    function="translate",
+                    output_field=TextField(),
+                ),
+                query,
+                config="english",
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=45,
+                min_words=20,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+        .values_list("pk", "headline")
+    )
+    for paper in papers:
+        paper.snippet = mark_snippet(headlines.get(paper.pk, ""))
+
+
+def mark_snippet(headline: str) -> SafeString:
+    html = escape(headline).replace(START, "<mark>").replace(STOP, "</mark>")
+    for character, stand_in in zip(MARKUP, STAND_INS, strict=True):
+        html = html.replace(stand_in, escape(character))
+    return mark_safe(html)
+
+
+SUGGESTION_SIMILARITY = 0.35
+CANDIDATE_SIMILARITY = 0.2
+CANDIDATES = 20
+EDIT_SIMILARITY = 0.75
+
+
+def did_you_mean(text: str) -> str:
+    """The query with each word the index does not know replaced by its closest known word.
+
+    Trigrams find candidates fast; a transposed pair of letters ("nueral")
+    shares few trigrams with the right word, so the final choice is by
+    edit similarity among them, then by how common the word is.
+    """
+    words = re.findall(r"[^\W\d_]{3,}", text.lower())
+    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    corrected = text
+    for word in set(words) - known:
+        candidates = (
+            SearchTerm.objects.annotate(similarity=TrigramSimilarity("word", word))
+            .filter(similarity__gte=CANDIDATE_SIMILARITY)
+            .order_by("-similarity")
+            .values_list("word", "ndoc")[:CANDIDATES]
+        )
+        scored = [
+            (SequenceMatcher(None, word, candidate).ratio(), ndoc, candidate)
+            for candidate, ndoc in candidates
+        ]
+        best = max(scored, default=None)
+        if best and best[0] >= EDIT_SIMILARITY:
+            corrected = re.sub(rf"\b{re.escape(word)}\b", best[2], corrected, flags=re.IGNORECASE)
+    return corrected if corrected.lower() != text.lower() else ""
+
+
+def closest_titles(text: str, *, limit: int = 3) -> QuerySet:
+    """Papers whose titles look most like the query (trigram similarity): for typos in titles."""
+    return (
+        Paper.objects.annotate(similarity=TrigramWordSimilarity(text, "title"))
+        .filter(similarity__gte=SUGGESTION_SIMILARITY)
+        .order_by("-similarity")[:limit]
+    )
+
+
+RELATED_TERMS = 12
+
+
+def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
+    """The papers closest to `paper` by its most distinctive words, each with `shared_terms`.
+
+    Distinctive: words of its title and abstract that few other papers use,
+    but at least one does. The papers matching most of them, ranked by the
+    index, are the related ones; the words they share are the reason shown.
+    """
+    words = set(re.findall(r"[^\W\d_]{4,}", f"{paper.title} {paper.abstract}".lower()))
+    terms = list(
+        SearchTerm.objects.filter(word__in=words, ndoc__gte=2)
+        .order_by("ndoc", "word")
+        .values_list("word", flat=True)[:RELATED_TERMS]
+    )
+    if not terms:
+        return []
+    query = SearchQuery(" or ".join(terms), search_type="websearch", config="english")
+    related = list(
+        Paper.objects.filter(search_vector=query)
+        .exclude(pk=paper.pk)
+        .annotate(relevance=SearchRank(F("search_vector"), query))
+        .order_by("-relevance", "-pk")[:limit]
+    )
+    for other in related:
+        text = f"{other.title} {other.abstract}".lower()
+        other.shared_terms = [term for term in terms if re.search(rf"\b{term}\b", text)]
+    return related

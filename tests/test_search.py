@@ -1,0 +1,295 @@
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from accounts.services import workspace_create
+from papers.models import Note, Paper, ReadingState, Tag, Tagging
+from papers.search import Scope, search
+from tests.conftest import SAMPLE, import_listing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scope(reader, workspace, sample_listing):
+    return Scope(reader, workspace)
+
+
+def titles(query: str, scope: Scope, **kwargs) -> list[str]:
+    return [paper.title for paper in search(query, scope=scope, **kwargs).papers]
+
+
+def results_page(client, workspace, q: str, **params):
+    return client.get(reverse("workspace_papers", args=[workspace.slug]), {"q": q, **params})
+
+
+def page_titles(html: str) -> list[str]:
+    return re.findall(r'class="paper-row__title"><a href="[^"]+"[^>]*>([^<]+)</a>', html)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("titans memorize", "Titans: Learning to Memorize at Test Time"),
+        (
+            "stuffed mamba state collapse",
+            "Stuffed Mamba: State Collapse and State Capacity of RNN-Based Long-Context Modeling",
+        ),
+        (
+            "hyperfitting",
+            "The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs"
+            " for Open-Ended Text Generation",
+        ),
+        ("yi open foundation models", "Yi: Open Foundation Models by 01.AI"),
+        (
+            '"scene flow"',
+            "EMR-MSF: Self-Supervised Recurrent Monocular Scene Flow"
+            " Exploiting Ego-Motion Rigidity",
+        ),
+    ],
+)
+def test_known_item_queries_put_the_paper_first(scope, query, expected):
+    assert titles(query, scope)[0] == expected
+
+
+def test_title_matches_rank_above_abstract_matches(scope):
+    found = titles("playlists", scope)
+
+    assert found[0] == "Representation, Exploration and Recommendation of Music Playlists"
+
+
+def test_phrase_exclusion_and_or_behave_like_web_search(scope):
+    continual = set(titles("continual", scope))
+    phrase = set(titles('"continual learning"', scope))
+    without_survey = set(titles("continual -survey", scope))
+    either = set(titles("hypernetworks or playlists", scope))
+
+    assert phrase <= continual
+    assert "Continual Learning of Large Language Models: A Comprehensive Survey" in continual
+    assert (
+        "Continual Learning of Large Language Models: A Comprehensive Survey" not in without_survey
+    )
+    assert {
+        "Continual Learning with Dependency Preserving Hypernetworks",
+        "Representation, Exploration and Recommendation of Music Playlists",
+    } <= either
+
+
+def test_filters_combine_with_text(scope, reader, workspace):
+    titans = Paper.objects.get(title__startswith="Titans")
+    mamba = Paper.objects.get(title__startswith="Stuffed Mamba")
+    memory = Tag.objects.create(workspace=workspace, name="memory")
+    for paper in (titans, mamba):
+        Tagging.objects.create(tag=memory, paper=paper, added_by=reader)
+    ReadingState.objects.create(user=reader, paper=titans, status="to-read")
+    Note.objects.create(workspace=workspace, paper=mamba, author=reader, body="x", quote="y")
+
+    assert set(titles("tag:memory", scope)) == {titans.title, mamba.title}
+    assert titles("tag:memory status:to-read", scope) == [titans.title]
+    assert titles("tag:memory -status:to-read", scope) == [mamba.title]
+    assert titles("tag:Memory has:highlight", scope) == [mamba.title]
+    assert titles("mamba tag:memory", scope) == [mamba.title]
+    assert set(titles("by:reader", scope)) == {titans.title, mamba.title}
+    assert len(titles("-tag:memory", scope)) == 49
+    assert len(titles("listing:latest", scope)) == 51
+    assert titles("listing:1999-01-01", scope) == []
+
+
+def test_empty_query_is_the_latest_listing_in_rank_order(scope, sample_listing):
+    expected = list(sample_listing.entries.order_by("rank").values_list("paper__title", flat=True))
+
+    assert titles("", scope) == expected
+    assert titles("   ", scope) == expected
+
+
+def test_listing_filter_sorts_by_rank(scope, sample_listing):
+    found = search(f"listing:{sample_listing.date:%Y-%m-%d}", scope=scope)
+
+    assert found.sort == "rank"
+    assert [p.rank for p in found.papers[:3]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("sort", ["title", "newest", "rank", "relevance"])
+def test_every_sort_gives_the_same_matches(scope, sort):
+    assert sorted(titles("recurrent", scope, sort=sort)) == sorted(titles("recurrent", scope))
+    if sort == "title":
+        found = titles("recurrent", scope, sort="title")
+        assert found == sorted(found)
+
+
+def test_malformed_filters_are_searched_as_text_and_explained(scope):
+    found = search("status:maybe year:later memory", scope=scope)
+
+    assert found.text == "status maybe year later memory"
+    assert any("status is one of" in problem for problem in found.problems)
+    assert any("year takes four digits" in problem for problem in found.problems)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"unbalanced quote',
+        "\\\\ back\\slash \\",
+        "'; DROP TABLE papers_paper; --",
+        "a" * 10_000,
+        "null\x00byte and \x07bell \x1b[31m",
+        "tag: status: -",
+        "!!! ((( ))) & | <-> :*",
+        "<script>alert(1)</script>",
+        "ünïcödé 数学 😀",
+    ],
+)
+def test_hostile_queries_get_a_normal_page(reader_client, workspace, sample_listing, hostile):
+    response = results_page(reader_client, workspace, hostile)
+
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+    assert Paper.objects.count() == 51
+
+
+def test_results_show_count_snippet_and_how_the_query_was_read(
+    reader_client, workspace, sample_listing
+):
+    response = results_page(reader_client, workspace, "hypernetwork status:read")
+
+    assert "0 papers" in response.text
+    assert "Read as: text “hypernetwork” · read" in response.text
+
+    response = results_page(reader_client, workspace, "hypernetwork")
+    assert re.search(r"<h1 class=\"results__count\"[^>]*>1 paper</h1>", response.text)
+    assert "<mark>hypernetworks</mark>" in response.text
+
+
+def test_snippets_escape_the_abstract(reader_client, workspace, tmp_path):
+    listing = tmp_path / "hostile.txt"
+    listing.write_text("Hostile title\n\nA <b onmouseover=alert(1)>bold</b> claim about widgets.\n")
+    import_listing(str(listing))
+
+    response = results_page(reader_client, workspace, "widgets")
+
+    assert "<mark>widgets</mark>" in response.text
+    assert "<b onmouseover" not in response.text
+    assert "onmouseover=alert(1)&gt;bold&lt;/b&gt; claim" in response.text
+
+
+def test_typos_get_a_did_you_mean(reader_client, workspace, sample_listing):
+    response = results_page(reader_client, workspace, "recurent nueral netwroks")
+
+    assert "Did you mean" in response.text
+    assert "recurrent neural networks" in response.text
+
+
+def test_title_typo_offers_the_closest_titles(reader_client, workspace, sample_listing):
+    response = results_page(reader_client, workspace, "Lexinvarient Languag Modls")
+
+    assert "Titles close to what you typed" in response.text
+    assert "Lexinvariant Language Models" in response.text
+
+
+def test_facets_count_the_current_results(reader_client, reader, workspace, sample_listing):
+    tag = Tag.objects.create(workspace=workspace, name="rnn")
+    for paper in Paper.objects.filter(title__icontains="recurrent")[:3]:
+        Tagging.objects.create(tag=tag, paper=paper)
+
+    response = results_page(reader_client, workspace, "recurrent")
+
+    assert re.search(r">rnn</a> <span class=\"facets__count\">3</span>", response.text)
+
+
+def test_no_one_sees_another_workspaces_tags_or_notes_through_search(
+    client, reader, workspace, sample_listing, django_user_model
+):
+    outsider = django_user_model.objects.create_user("outsider", password="pw")
+    theirs = workspace_create(name="Their lab", owner=outsider)
+    secret = Tag.objects.create(workspace=theirs, name="secret-project")
+    titans = Paper.objects.get(title__startswith="Titans")
+    Tagging.objects.create(tag=secret, paper=titans)
+    Note.objects.create(workspace=theirs, paper=titans, author=outsider, body="n", quote="q")
+    client.force_login(reader)
+
+    tagged = results_page(client, workspace, "tag:secret-project")
+    highlighted = results_page(client, workspace, "has:highlight")
+    by_them = results_page(client, workspace, "by:outsider")
+    browse = results_page(client, workspace, "titans")
+
+    for response in (tagged, highlighted, by_them):
+        assert page_titles(response.text) == []
+    assert "secret-project" not in browse.text
+
+
+def test_htmx_search_returns_only_the_results(reader_client, workspace, sample_listing):
+    response = reader_client.get(
+        reverse("workspace_papers", args=[workspace.slug]),
+        {"q": "mamba"},
+        headers={"HX-Request": "true", "HX-Target": "results"},
+    )
+
+    assert response.text.lstrip().startswith('<div id="results"')
+    assert "Stuffed Mamba" in response.text
+
+
+def test_load_more_returns_the_next_rows_only(reader_client, workspace, sample_listing):
+    response = reader_client.get(
+        reverse("workspace_papers", args=[workspace.slug]),
+        {"page": 2},
+        headers={"HX-Request": "true", "HX-Target": "load-more"},
+    )
+
+    assert len(page_titles(response.text)) == 25
+    assert 'id="results"' not in response.text
+
+
+def test_query_count_does_not_grow_with_the_rows_shown(
+    reader_client, reader, workspace, sample_listing
+):
+    tag = Tag.objects.create(workspace=workspace, name="t")
+    for paper in Paper.objects.all():
+        Tagging.objects.create(tag=tag, paper=paper)
+        ReadingState.objects.create(user=reader, paper=paper, status="read")
+    url = reverse("workspace_papers", args=[workspace.slug])
+
+    def queries(q: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert reader_client.get(url, {"q": q}).status_code == 200
+        return len(captured)
+
+    assert queries("recurrent") == queries("titans memorize") == queries("")
+
+
+def test_related_papers_share_distinctive_words(reader_client, workspace, sample_listing):
+    paper = Paper.objects.get(title="Continual Learning with Dependency Preserving Hypernetworks")
+
+    response = reader_client.get(paper.url_in(workspace))
+
+    related = re.search(r'<ul class="related">(.*?)</ul>', response.text, re.S)[1]
+    assert "Continual" in related
+    assert "shares" in related
+
+
+def test_membership_in_another_workspace_does_not_widen_search(
+    client, django_user_model, sample_listing
+):
+    owner = django_user_model.objects.create_user("owner", password="pw")
+    viewer = django_user_model.objects.create_user("viewer", password="pw")
+    team = workspace_create(name="Team", owner=owner)
+    Membership.objects.create(user=viewer, workspace=team, role=Role.VIEWER)
+    Tag.objects.create(workspace=team, name="team-tag")
+    client.force_login(viewer)
+    personal = viewer.workspaces.get(is_personal=True)
+
+    response = results_page(client, personal, "tag:team-tag")
+
+    assert page_titles(response.text) == []
+
+
+def test_reimport_adds_words_once(scope):
+    from papers.models import SearchTerm
+
+    before = SearchTerm.objects.get(word="hypernetworks").ndoc
+    import_listing(str(SAMPLE))
+
+    assert SearchTerm.objects.get(word="hypernetworks").ndoc == before
