@@ -24,15 +24,15 @@ PAPERS_PER_PAGE = 25
 def papers(request: HttpRequest) -> HttpResponse:
     """The workspace's papers page: search results, or the latest listing in rank order."""
     raw = request.GET.get("q", "")
-    found = search(
-        raw, scope=Scope(request.user, request.workspace), sort=request.GET.get("sort", "")
-    )
+    sort = request.GET.get("sort", "")
+    found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
     page = Paginator(found.papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)
     add_snippets(rows, found.query)
     context = {
         "q": raw,
+        "sort": sort if sort in SORTS else "",
         "found": found,
         "page": page,
         "rows": rows,
