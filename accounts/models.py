@@ -18,6 +18,10 @@ class User(AbstractUser):
         related_name="+",
         help_text="Where / takes this person: the workspace they used last.",
     )
+    share_reading_status = models.BooleanField(
+        default=False,
+        help_text="Show my reading status to the members of my workspaces on reading lists.",
+    )
 
 
 class Role(models.TextChoices):

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -55,7 +57,7 @@ class Listing(models.Model):
 
     class Format(models.TextChoices):
         TRENDING = "trending", "Trending-papers page (text)"
-        JSONL = "jsonl", "JSON Lines (arXiv metadata, daily lists)"
+        JSONL = "jsonl", "JSON Lines"
         JSON = "json", "JSON array"
         CSV = "csv", "CSV with a header line"
         BIBTEX = "bibtex", "BibTeX"
@@ -152,10 +154,14 @@ class Tagging(models.Model):
 
 class ReadingStateQuerySet(models.QuerySet):
     def for_user(self, user):
-        """A reading state is a person's own: nobody else's is ever visible."""
+        """A reading state is a person's own: nobody else's is ever visible..."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(user=user)
+
+    def shared_in(self, workspace):
+        """...unless they chose to share it with the members of their workspaces."""
+        return self.filter(user__share_reading_status=True, user__memberships__workspace=workspace)
 
 
 class ReadingState(models.Model):
@@ -190,6 +196,10 @@ class NoteQuerySet(models.QuerySet):
         return self.filter(workspace__in=Workspace.objects.for_user(user)).filter(
             models.Q(visibility=Note.Visibility.WORKSPACE) | models.Q(author=user)
         )
+
+    def shared_in(self, workspace):
+        """What a workspace shares on lists, exports and public links: never private notes."""
+        return self.filter(workspace=workspace, visibility=Note.Visibility.WORKSPACE)
 
 
 class Note(models.Model):
@@ -260,3 +270,66 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class ReadingListQuerySet(WorkspaceScopedQuerySet):
+    def public(self, token: str):
+        """The list a public link names; a separate scope, never mixed with a user's."""
+        if not token:
+            return self.none()
+        return self.filter(public_token=token)
+
+    def by_feed_token(self, token: str):
+        return self.filter(feed_token=token) if token else self.none()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ReadingList(models.Model):
+    """A curated, ordered, annotated list of papers that a workspace shares."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="reading_lists")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    public_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    feed_token = models.CharField(max_length=64, unique=True, default=new_token)
+    papers = models.ManyToManyField(Paper, through="ListItem", related_name="reading_lists")
+
+    objects = ReadingListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], name="reading_list_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ListItem(models.Model):
+    reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="items")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="list_items")
+    position = models.PositiveIntegerField()
+    comment = models.TextField(blank=True, help_text="Markdown: why it is on the list.")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reading_list", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["reading_list", "paper"], name="list_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.paper_id} in {self.reading_list_id}"

@@ -8,10 +8,20 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User, Workspace
 from papers import anchoring
-from papers.models import Note, Paper, ReadingState, Tag, Tagging
+from papers.models import (
+    ListItem,
+    Note,
+    Paper,
+    ReadingList,
+    ReadingState,
+    Tag,
+    Tagging,
+    new_token,
+)
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
@@ -220,3 +230,148 @@ def search_terms_add(*, paper_ids: list[int]) -> None:
             """,
             [paper_ids],
         )
+
+
+def _list_slug(workspace: Workspace, title: str, *, exclude: int | None = None) -> str:
+    base = slugify(title)[:70] or "list"
+    taken = set(
+        ReadingList.objects.filter(workspace=workspace, slug__startswith=base)
+        .exclude(pk=exclude)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise AnnotationError("A reading list needs a title.")
+    if len(title) > 200:
+        raise AnnotationError("Titles are at most 200 characters.")
+    return title
+
+
+def reading_list_create(
+    *, workspace: Workspace, title: str, description: str = "", user: User
+) -> ReadingList:
+    title = _clean_title(title)
+    return ReadingList.objects.create(
+        workspace=workspace,
+        title=title,
+        slug=_list_slug(workspace, title),
+        description=description.strip(),
+        created_by=user,
+    )
+
+
+def reading_list_update(*, reading_list: ReadingList, title: str, description: str) -> ReadingList:
+    reading_list.title = _clean_title(title)
+    reading_list.slug = _list_slug(
+        reading_list.workspace, reading_list.title, exclude=reading_list.pk
+    )
+    reading_list.description = description.strip()
+    reading_list.save()
+    return reading_list
+
+
+def reading_list_delete(*, reading_list: ReadingList) -> None:
+    reading_list.delete()
+
+
+def _locked_items(reading_list: ReadingList) -> list[ListItem]:
+    """The list's items in order, with the list row locked.
+
+    Every change of order or membership takes this lock first, so two people
+    reordering at once queue up instead of overwriting each other's positions.
+    """
+    ReadingList.objects.select_for_update().get(pk=reading_list.pk)
+    return list(reading_list.items.order_by("position", "pk"))
+
+
+def _renumber(items: list[ListItem]) -> None:
+    for position, item in enumerate(items, start=1):
+        item.position = position
+    ListItem.objects.bulk_update(items, ["position"])
+
+
+@transaction.atomic
+def list_add_papers(
+    *, reading_list: ReadingList, papers: Iterable[Paper], user: User, comment: str = ""
+) -> int:
+    """Append papers not yet on the list, in the order given; returns how many were added."""
+    items = _locked_items(reading_list)
+    present = {item.paper_id for item in items}
+    new = []
+    for paper in papers:
+        if paper.pk in present:
+            continue
+        present.add(paper.pk)
+        new.append(
+            ListItem(
+                reading_list=reading_list,
+                paper=paper,
+                position=len(items) + len(new) + 1,
+                comment=comment.strip(),
+                added_by=user,
+            )
+        )
+    ListItem.objects.bulk_create(new)
+    if new:
+        ReadingList.objects.filter(pk=reading_list.pk).update(updated_at=timezone.now())
+    return len(new)
+
+
+@transaction.atomic
+def list_remove_item(*, item: ListItem) -> None:
+    items = _locked_items(item.reading_list)
+    _renumber([other for other in items if other.pk != item.pk])
+    item.delete()
+
+
+@transaction.atomic
+def list_move_item(*, item: ListItem, offset: int) -> None:
+    """Move an item up (negative offset) or down the list."""
+    items = _locked_items(item.reading_list)
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    moved = items.pop(index)
+    items.insert(max(0, min(len(items), index + offset)), moved)
+    _renumber(items)
+
+
+@transaction.atomic
+def list_reorder(*, reading_list: ReadingList, item_ids: list[int]) -> None:
+    """Put the items in the order of `item_ids` (a drag and drop).
+
+    Items missing from `item_ids` (added by someone else meanwhile) keep their
+    relative order after the ones given; unknown ids are ignored.
+    """
+    items = _locked_items(reading_list)
+    by_id = {item.pk: item for item in items}
+    ordered = [by_id.pop(item_id) for item_id in dict.fromkeys(item_ids) if item_id in by_id]
+    _renumber(ordered + [item for item in items if item.pk in by_id])
+
+
+def list_item_comment(*, item: ListItem, comment: str) -> ListItem:
+    comment = comment.strip()
+    if len(comment) > NOTE_MAX_LENGTH:
+        raise AnnotationError(f"Comments are at most {NOTE_MAX_LENGTH:,} characters.")
+    item.comment = comment
+    item.save(update_fields=["comment"])
+    return item
+
+
+def list_public_link(*, reading_list: ReadingList, enabled: bool) -> ReadingList:
+    """Turn the public link on (a new unguessable token each time) or off."""
+    reading_list.public_token = new_token() if enabled else None
+    reading_list.save(update_fields=["public_token"])
+    return reading_list
+
+
+def list_feed_rotate(*, reading_list: ReadingList) -> ReadingList:
+    reading_list.feed_token = new_token()
+    reading_list.save(update_fields=["feed_token"])
+    return reading_list

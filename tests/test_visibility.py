@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import EDITORS, OWNERS, READERS, Invitation, Membership, Role
 from accounts.services import invitation_create, workspace_create
-from papers.models import Note, Paper, Tag, Tagging
+from papers.models import ListItem, Note, Paper, ReadingList, Tag, Tagging
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,42 @@ VIEWS = {
         lambda w, v: {"into": w.other_tag.pk},
     ),
     "tag_delete": Row("POST", EDITORS, lambda w, v: {"tag_id": w.tag.pk}),
+    "papers_export": Row("GET", READERS, lambda w, v: {"fmt": "csv"}),
+    "lists": Row("GET", READERS),
+    "list_new": Row("POST", EDITORS, data=lambda w, v: {"title": "Friday"}),
+    "list_add": Row(
+        "POST", EDITORS, data=lambda w, v: {"list": w.reading_list.pk, "paper": w.extra_paper.pk}
+    ),
+    "list_detail": Row("GET", READERS, lambda w, v: {"list_id": w.reading_list.pk}),
+    "list_edit": Row(
+        "POST", EDITORS, lambda w, v: {"list_id": w.reading_list.pk}, lambda w, v: {"title": "T"}
+    ),
+    "list_delete": Row("POST", EDITORS, lambda w, v: {"list_id": w.reading_list.pk}),
+    "list_reorder": Row(
+        "POST", EDITORS, lambda w, v: {"list_id": w.reading_list.pk}, lambda w, v: {"item": []}
+    ),
+    "list_sharing": Row(
+        "POST",
+        EDITORS,
+        lambda w, v: {"list_id": w.reading_list.pk},
+        lambda w, v: {"action": "public-on"},
+    ),
+    "list_export": Row("GET", READERS, lambda w, v: {"list_id": w.reading_list.pk, "fmt": "json"}),
+    "item_comment": Row(
+        "POST",
+        EDITORS,
+        lambda w, v: {"list_id": w.reading_list.pk, "item_id": w.item.pk},
+        lambda w, v: {"comment": "Read section 3."},
+    ),
+    "item_move": Row(
+        "POST",
+        EDITORS,
+        lambda w, v: {"list_id": w.reading_list.pk, "item_id": w.item.pk},
+        lambda w, v: {"direction": "down"},
+    ),
+    "item_remove": Row(
+        "POST", EDITORS, lambda w, v: {"list_id": w.reading_list.pk, "item_id": w.item.pk}
+    ),
 }
 assert all(row.roles <= READERS for row in VIEWS.values())
 
@@ -82,6 +118,11 @@ class World:
     notes: dict
     other_note: object
     other_workspace_tag: object
+    reading_list: object
+    item: object
+    extra_paper: object
+    other_list: object
+    other_item: object
 
     def own_note(self, visitor: str):
         """The visitor's own note in the team; for outsiders, the owner's."""
@@ -115,6 +156,8 @@ def world(django_user_model) -> World:
         )
         for name in ("owner", "editor", "viewer")
     }
+    reading_list = ReadingList.objects.create(workspace=team, title="Vision list", slug="vl")
+    other_list = ReadingList.objects.create(workspace=other, title="Other list", slug="ol")
     return World(
         team=team,
         other=other,
@@ -131,6 +174,11 @@ def world(django_user_model) -> World:
             workspace=other, paper=the_paper, author=users["outsider"], body="other lab note"
         ),
         other_workspace_tag=Tag.objects.create(workspace=other, name="other-lab-tag"),
+        reading_list=reading_list,
+        item=ListItem.objects.create(reading_list=reading_list, paper=the_paper, position=1),
+        extra_paper=Paper.objects.create(title="Another", title_key="another", abstract="T."),
+        other_list=other_list,
+        other_item=ListItem.objects.create(reading_list=other_list, paper=the_paper, position=1),
     )
 
 
@@ -213,3 +261,23 @@ def test_outsider_finds_nothing_of_the_workspace_anywhere(client, world):
     for path in ("/", reverse("workspace_papers", args=[world.other.slug])):
         response = client.get(path, follow=True)
         assert b"Vision group" not in response.content
+
+
+def test_forged_list_and_item_ids_are_refused(client, world):
+    client.force_login(world.users["owner"])
+    team = world.team.slug
+
+    other_item_in_my_list = client.post(
+        reverse("item_remove", args=[team, world.reading_list.pk, world.other_item.pk])
+    )
+    other_list = client.get(reverse("list_detail", args=[team, world.other_list.pk]))
+    add_to_other_list = client.post(
+        reverse("list_add", args=[team]),
+        {"list": world.other_list.pk, "paper": world.extra_paper.pk},
+    )
+
+    assert other_item_in_my_list.status_code == 404
+    assert other_list.status_code == 404
+    assert add_to_other_list.status_code == 422
+    assert world.other_list.items.count() == 1
+    assert ListItem.objects.filter(pk=world.other_item.pk).exists()

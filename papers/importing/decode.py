@@ -31,3 +31,17 @@ def _bad_byte(data: bytes, offset: int, message: str) -> ListingError:
     breaks = data.count(b"\n", 0, offset) + data.count(b"\r", 0, offset)
     line = 1 + breaks - data.count(b"\r\n", 0, offset)
     return ListingError(message, line=line, offset=offset)
+
+
+def listing_text(data: bytes) -> str:
+    """The file's text, with line breaks as LF; an empty file is a ListingError.
+
+    CRLF and a lone CR end lines too, as in the trending format, so that
+    every format counts lines the same way.
+    """
+    text = decode_text(data)
+    if not text.strip():
+        raise ListingError("the file is empty")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text

@@ -8,7 +8,7 @@ look changed.
 import re
 import unicodedata
 
-from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 _WHITESPACE = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -16,16 +16,25 @@ _LINE_BREAK = re.compile(r"\r\n?")
 # A blank line, or a line break followed by indentation (arXiv's "\n  "),
 # starts a new paragraph; `[^\S\n]` is whitespace other than a line break.
 _PARAGRAPH_BREAK = re.compile(r"\n(?:[^\S\n]*\n)+[^\S\n]*|\n[^\S\n]+")
+# pylatexenc drops macros it does not know, and it does not know the TeX
+# logos, which paper titles name ("The {\TeX}book").
+_LATEX_MACROS = get_default_latex_context_db()
+_LATEX_MACROS.add_context_category(
+    "tex-logos",
+    prepend=True,
+    macros=[MacroTextSpec(logo, simplify_repl=logo) for logo in ("TeX", "LaTeX", "BibTeX")],
+)
 # Math stays as written ($\alpha$): turned into text it would lose its meaning.
-_LATEX = LatexNodes2Text(math_mode="verbatim")
+_LATEX = LatexNodes2Text(latex_context=_LATEX_MACROS, math_mode="verbatim")
 
 
 def clean_text(value: str) -> str:
     """Trim, drop invisible format characters, collapse whitespace, NFC."""
     if value.isascii():
-        # ASCII has no format characters and is already NFC; most abstracts
-        # are ASCII, and this skips a per-character loop over each of them.
-        return _WHITESPACE.sub(" ", value).strip()
+        # ASCII has no format characters and is already NFC, and str.split()
+        # splits on exactly the characters `\s` matches: the same result,
+        # several times faster on the long abstracts of an arXiv dump.
+        return " ".join(value.split())
     visible = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
     return unicodedata.normalize("NFC", _WHITESPACE.sub(" ", visible).strip())
 
@@ -46,7 +55,7 @@ def clean_abstract(value: str) -> str:
     A blank line or an indented line starts a paragraph; paragraphs are joined
     with a blank line, and each is cleaned as `clean_text` cleans a title.
     """
-    text = _LINE_BREAK.sub("\n", value).strip()
+    text = _LINE_BREAK.sub("\n", value).strip() if "\r" in value else value.strip()
     paragraphs = (clean_text(paragraph) for paragraph in _PARAGRAPH_BREAK.split(text))
     return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
 

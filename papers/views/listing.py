@@ -5,7 +5,16 @@ from django.shortcuts import get_object_or_404, render
 
 from accounts.access import workspace_view
 from papers import anchoring
-from papers.models import Listing, ListingEntry, Note, Paper, ReadingState, Tag, Tagging
+from papers.models import (
+    Listing,
+    ListingEntry,
+    Note,
+    Paper,
+    ReadingList,
+    ReadingState,
+    Tag,
+    Tagging,
+)
 from papers.search import (
     SORTS,
     Scope,
@@ -40,6 +49,7 @@ def papers(request: HttpRequest) -> HttpResponse:
         "listing": None if raw.strip() else Listing.objects.latest_first().first(),
         "statuses": STATUSES,
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
+        "my_lists": _reading_lists(request),
     }
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "papers/papers.html#rows-page", context)
@@ -119,10 +129,15 @@ def paper_context(request: HttpRequest, paper: Paper) -> dict:
         "detached": [note for note in notes if note.detached],
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
         "related": related_papers(paper),
+        "my_lists": _reading_lists(request),
         "entries": paper.entries.select_related("listing").order_by(
             "-listing__date", "listing__name"
         ),
     }
+
+
+def _reading_lists(request: HttpRequest):
+    return ReadingList.objects.for_user(request.user).filter(workspace=request.workspace)
 
 
 def _segments(text: str, notes: list[Note], field: str) -> list[anchoring.Segment]:

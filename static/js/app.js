@@ -112,3 +112,48 @@
     }
   });
 })();
+
+// ---- Reading lists: drag and drop to reorder (the arrows do it without a mouse) --
+(function () {
+  let dragged = null;
+
+  document.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest && event.target.closest("[data-item][draggable='true']");
+    if (!dragged) return;
+    dragged.classList.add("list-item--dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.item);
+  });
+
+  document.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    const over = event.target.closest && event.target.closest("[data-item]");
+    if (!over || over === dragged || over.parentElement !== dragged.parentElement) return;
+    event.preventDefault();
+    const box = over.getBoundingClientRect();
+    const after = event.clientY > box.top + box.height / 2;
+    over.parentElement.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+
+  document.addEventListener("drop", (event) => {
+    if (dragged) event.preventDefault();
+  });
+
+  document.addEventListener("dragend", () => {
+    if (!dragged) return;
+    dragged.classList.remove("list-item--dragging");
+    const form = document.getElementById("reorder-form");
+    const items = Array.from(dragged.parentElement.querySelectorAll("[data-item]"));
+    dragged = null;
+    if (!form) return;
+    form.querySelectorAll("input[name='item']").forEach((input) => input.remove());
+    items.forEach((item) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "item";
+      input.value = item.dataset.item;
+      form.appendChild(input);
+    });
+    form.requestSubmit();
+  });
+})();
