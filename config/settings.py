@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config.embedded import embedded_database_url
@@ -26,6 +27,10 @@ def env_list(name: str, default: str) -> list[str]:
 
 DATA_DIR = Path(os.environ.get("PAPERSHELF_DATA_DIR", BASE_DIR / "var")).resolve()
 DEBUG = env_bool("DEBUG")
+# "production" (set by docker-compose.yml) means: behind a TLS proxy, a real
+# SECRET_KEY from the environment, HTTPS only. The default "local" is what
+# `serve` and the tests run: plain HTTP on loopback.
+PRODUCTION = os.environ.get("PAPERSHELF_ENV", "local") == "production"
 
 
 def _secret_key() -> str:
@@ -36,6 +41,8 @@ def _secret_key() -> str:
     """
     if key := os.environ.get("SECRET_KEY"):
         return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("Set SECRET_KEY: production never generates its own.")
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -160,6 +167,17 @@ SESSION_COOKIE_HTTPONLY = True
 # Secure unless told otherwise; `serve` turns it off for its plain-HTTP loopback server.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    # The TLS proxy in front says which scheme the visitor used.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes come from the orchestrator with whatever Host it uses.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 LOGGING = {
     "version": 1,
@@ -174,13 +192,14 @@ LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", 15 * 60))
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", 5))
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", 20))
 
-# Mail (password resets): printed to the console unless an SMTP host is set.
-if smtp_host := os.environ.get("EMAIL_HOST", ""):
+# Mail (password resets): SMTP at EMAIL_HOST (in production, a local MTA by
+# default); printed to the console on a local install without one.
+if PRODUCTION or os.environ.get("EMAIL_HOST"):
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": smtp_host,
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
                 "port": int(os.environ.get("EMAIL_PORT", 587)),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),

@@ -5,9 +5,11 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from accounts.views import home
+from config.health import healthz
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that are not HTML (feeds, exports).
     path("favicon.ico", login_not_required(lambda request: redirect(static("favicon.svg")))),
     path("admin/", admin.site.urls),
