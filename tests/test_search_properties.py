@@ -1,0 +1,30 @@
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from papers.search import FILTERS, Scope, search
+
+pytestmark = pytest.mark.django_db
+
+filter_words = st.builds(
+    lambda negated, name, value: f"{'-' if negated else ''}{name}:{value}",
+    st.booleans(),
+    st.sampled_from([*FILTERS, "list", "unknown"]),
+    st.text(max_size=12),
+)
+queries = st.lists(
+    st.one_of(st.text(max_size=20), filter_words, st.sampled_from(['"', "-", "or", "\\", "'"])),
+    max_size=8,
+).map(" ".join)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=queries)
+def test_no_query_makes_search_fail(reader, workspace, sample_listing, raw):
+    found = search(raw, scope=Scope(reader, workspace))
+
+    papers = list(found.papers[:5])
+    assert len(papers) <= 5
+    assert found.papers.count() >= len(papers)
