@@ -39,7 +39,7 @@ def demo_content(page: Page, base: str, slug: str) -> None:
     page.wait_for_timeout(500)
     page.goto(f"{base}/w/{slug}/lists/")
     page.get_by_label("Title").fill("Friday reading group: memory")
-    page.get_by_label("Description").fill("What we discuss on **Friday**: memory in sequence models.")
+    page.get_by_label("Description").fill("What we discuss on **Friday**: memory in models.")
     page.get_by_role("button", name="Create list").click()
     for title in ("Titans", "Stuffed Mamba", "Attention as an RNN"):
         page.goto(f"{base}/w/{slug}/papers/?q={title.replace(' ', '+')}")
