@@ -17,6 +17,12 @@ PRODUCTION = {
 }
 
 
+def _clean_environment() -> dict[str, str]:
+    # The browser tests allow the ORM inside Playwright's event loop; a
+    # deployment never would, and check --deploy says so.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     settings = connection.settings_dict
     url = f"postgresql://{settings['USER']}@/{settings['NAME']}?host={settings['HOST']}"
@@ -25,7 +31,7 @@ def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "DATABASE_URL": url, **env},
+        env={**_clean_environment(), "DATABASE_URL": url, **env},
         check=False,
     )
 
