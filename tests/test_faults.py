@@ -1,6 +1,8 @@
 """Concurrent edits and deleted accounts: no lost update, no duplicate, nothing private left."""
 
 import threading
+import urllib.error
+import urllib.request
 
 import pytest
 from django.db import connection
@@ -121,3 +123,76 @@ def test_deleting_an_account_removes_its_private_notes_and_keeps_shared_ones(
     page = client.get(paper.url_in(team))
     assert "deleted user" in page.text and "shared" in page.text
     assert reverse("workspace_papers", args=[team.slug]) in client.get("/").url
+
+
+def terminate_app_connections() -> None:
+    """What a database restart looks like to the app: every connection it holds is cut."""
+    import psycopg
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+    ) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_cut_off_mid_transaction_fails_cleanly_and_writes_nothing(
+    reader, workspace, sample_listing
+):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(reader)
+    reading_list = services.reading_list_create(workspace=workspace, title="Friday", user=reader)
+    papers = list(Paper.objects.order_by("pk")[:3])
+    cut = []
+
+    def cut_after_the_insert(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not cut and sql.lstrip().upper().startswith("INSERT"):
+            cut.append(sql)
+            terminate_app_connections()
+        return result
+
+    with connection.execute_wrapper(cut_after_the_insert):
+        response = client.post(
+            reverse("list_add", args=[workspace.slug]),
+            {"list": reading_list.pk, "paper": [paper.pk for paper in papers]},
+        )
+
+    assert cut, "the request never reached its insert"
+    assert response.status_code == 500
+    assert "Nothing you wrote was lost" in response.text
+    connection.close()
+    assert not ListItem.objects.filter(reading_list=reading_list).exists()
+
+
+def test_the_app_recovers_when_the_database_drops_every_connection(
+    live_server, reader, workspace, sample_listing, client
+):
+    client.force_login(reader)
+    session = client.cookies["sessionid"].value
+    url = f"{live_server.url}{reverse('workspace_papers', args=[workspace.slug])}"
+
+    def get(path_url: str) -> int:
+        request = urllib.request.Request(path_url, headers={"Cookie": f"sessionid={session}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert get(url) == 200
+    terminate_app_connections()
+    connection.close()  # the test's own connection was cut too
+    assert [get(url) for _ in range(3)] == [200, 200, 200]
+    assert get(f"{live_server.url}{reverse('healthz')}") == 200
