@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import Invitation, LoginFailure, Membership, User, Workspace
+from accounts.services import invitation_revoke
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,7 +19,7 @@ class PapershelfUserAdmin(UserAdmin):
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "is_personal", "created_at")
-    list_filter = ("is_personal",)
+    list_filter = ("is_personal", "created_at")
     search_fields = ("name", "slug")
     inlines = [MembershipInline]
 
@@ -26,7 +27,8 @@ class WorkspaceAdmin(admin.ModelAdmin):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "workspace", "role", "created_at")
-    list_filter = ("role",)
+    list_filter = ("role", "workspace__is_personal")
+    list_select_related = ("user", "workspace")
     search_fields = ("user__username", "workspace__name")
     autocomplete_fields = ["user", "workspace"]
 
@@ -34,12 +36,21 @@ class MembershipAdmin(admin.ModelAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ("workspace", "role", "created_by", "expires_at", "accepted_by", "revoked_at")
-    list_filter = ("role",)
-    search_fields = ("workspace__name",)
+    list_filter = ("role", "expires_at", "revoked_at")
+    search_fields = ("workspace__name", "created_by__username")
+    list_select_related = ("workspace", "created_by", "accepted_by")
     readonly_fields = ("token_hash",)
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected invitations", permissions=["change"])
+    def revoke(self, request, queryset):
+        for invitation in queryset:
+            invitation_revoke(invitation=invitation)
+        self.message_user(request, "Revoked; accepted invitations stay accepted.", messages.SUCCESS)
 
 
 @admin.register(LoginFailure)
 class LoginFailureAdmin(admin.ModelAdmin):
     list_display = ("username", "ip_address", "created_at")
+    list_filter = ("created_at",)
     search_fields = ("username", "ip_address")

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "django_tasks_db",
     "accounts",
     "papers",
 ]
@@ -213,3 +214,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Papershelf <papershel
 
 # Notes: Markdown images load from anywhere a note points, so they are off unless allowed.
 NOTES_ALLOW_IMAGES = env_bool("NOTES_ALLOW_IMAGES", False)
+
+# Background work: Django's tasks API on django-tasks-db, which keeps the queue
+# in the database (no broker to run); `manage.py db_worker` runs the tasks and
+# `serve` starts one. Admin imports check and import their files there.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Admin imports: the most one upload (its files and pasted text together) may
+# hold. Past it, the rest of the request is read and thrown away, never stored.
+PAPERSHELF_MAX_UPLOAD_MB = int(os.environ.get("PAPERSHELF_MAX_UPLOAD_MB", 100))
+FILE_UPLOAD_HANDLERS = [
+    "papers.importing.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

@@ -25,6 +25,9 @@ class Paper(models.Model):
     authors = models.JSONField(default=list, blank=True)
     url = models.URLField(max_length=500, blank=True)
     published = models.DateField(null=True, blank=True)
+    # The date of the newest listing the paper is in, kept by the import service
+    # so that "newest first" is an index scan rather than a join per paper.
+    last_listed = models.DateField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_vector = models.GeneratedField(
@@ -33,10 +36,18 @@ class Paper(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # The title alone, indexed: a search for common words ranks only a few
+    # thousand candidates, and the papers whose titles match must be among them.
+    title_vector = models.GeneratedField(
+        expression=SearchVector("title", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         indexes = [
             GinIndex(fields=["search_vector"], name="paper_search_vector"),
+            GinIndex(fields=["title_vector"], name="paper_title_vector"),
             GinIndex(fields=["title"], name="paper_title_trgm", opclasses=["gin_trgm_ops"]),
         ]
 
@@ -97,6 +108,7 @@ class ListingEntry(models.Model):
     rank = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name_plural = "listing entries"
         ordering = ["listing", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["listing", "rank"], name="entry_unique_rank"),
@@ -333,3 +345,191 @@ class ListItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.paper_id} in {self.reading_list_id}"
+
+
+# An advisory-lock namespace (the first of PostgreSQL's two int4 keys): a
+# worker holds (WORKER_LOCK, job id) on a connection of its own for as long as
+# it runs the job. PostgreSQL drops the lock with the connection, so a job
+# that says it is running while nobody holds its lock lost its worker.
+WORKER_LOCK = 0x7073_0002
+
+_WORKER_HOLDS_LOCK = """
+    EXISTS (
+        SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = %s::bigint::oid AND objid = papers_importjob.id::oid AND objsubid = 2
+    )
+"""
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def latest_first(self) -> "ImportJobQuerySet":
+        return self.order_by("-created_at", "-pk")
+
+    def with_worker(self) -> "ImportJobQuerySet":
+        """Annotate `worker_alive`: whether a worker process holds the job right now."""
+        return self.annotate(
+            worker_alive=models.expressions.RawSQL(
+                _WORKER_HOLDS_LOCK, [WORKER_LOCK], output_field=models.BooleanField()
+            )
+        )
+
+    def live(self) -> "ImportJobQuerySet":
+        """Imports whose papers and listings are still in the database (not undone)."""
+        return self.filter(
+            models.Q(phase=ImportJob.Phase.IMPORT, state=ImportJob.State.SUCCEEDED)
+            | models.Q(phase=ImportJob.Phase.UNDO)
+        ).exclude(phase=ImportJob.Phase.UNDO, state=ImportJob.State.SUCCEEDED)
+
+
+class ImportJob(models.Model):
+    """One import of one or more listing files, from the admin or the command line.
+
+    An admin import goes through phases: the files are checked (a dry run of
+    the import service, rolled back), a person confirms, the worker imports,
+    and it may later be undone. Each phase is queued, runs, and succeeds or
+    fails; a file that cannot be read is rejected. The row is also the
+    import's history: who, when, the files, the counts and every warning.
+    """
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", "Admin upload"
+        COMMAND = "command", "Command line"
+
+    class Phase(models.TextChoices):
+        CHECK = "check", "Check"
+        IMPORT = "import", "Import"
+        UNDO = "undo", "Undo"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected"
+
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.ADMIN)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.CHECK)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    source_format = models.CharField(
+        max_length=20,
+        choices=Listing.Format.choices,
+        blank=True,
+        help_text="The format asked for; empty means told from each file's content.",
+    )
+    listing_name = models.CharField(max_length=200, blank=True)
+    listing_date = models.DateField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The phase's background task.")
+
+    # Progress of the current phase, written by the worker as it goes.
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+
+    # What the check found, then what the import did.
+    imported_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    created_count = models.PositiveIntegerField("new", default=0)
+    updated_count = models.PositiveIntegerField("updated", default=0)
+    unchanged_count = models.PositiveIntegerField("unchanged", default=0)
+    rejected_count = models.PositiveIntegerField("rejected", default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    undo_report = models.JSONField(default=dict, blank=True)
+
+    listings = models.ManyToManyField(
+        Listing,
+        blank=True,
+        related_name="imports",
+        help_text="The listings this import created or rewrote.",
+    )
+    papers_created = models.ManyToManyField(
+        Paper, blank=True, related_name="+", help_text="The papers this import brought in."
+    )
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "import"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["phase", "state"])]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.RUNNING}
+
+    @property
+    def is_stopped(self) -> bool:
+        """Running, says the row, but no worker holds it: the worker was lost.
+
+        Needs the `worker_alive` annotation of `ImportJobQuerySet.with_worker`.
+        """
+        return self.state == self.State.RUNNING and not self.worker_alive
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state == self.State.FAILED or self.is_stopped
+
+    @property
+    def is_imported(self) -> bool:
+        """True once the import has written its papers and until an undo removed them."""
+        return self.phase == self.Phase.UNDO or (
+            self.phase == self.Phase.IMPORT and self.state == self.State.SUCCEEDED
+        )
+
+
+class ImportFile(models.Model):
+    """One file of an import (or the pasted text), with its content until the import is done.
+
+    The content is kept in the database, in chunks, rather than on a disk:
+    the web and worker processes may run on different machines and share
+    only the database, and neither side ever holds more than a chunk of an
+    upload in memory while storing it.
+    """
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=500)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    source_format = models.CharField(
+        max_length=20,
+        choices=Listing.Format.choices,
+        blank=True,
+        help_text="The format the file was read as.",
+    )
+    format_detected = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="import_file_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportFileChunk(models.Model):
+    file = models.ForeignKey(ImportFile, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["file", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "index"], name="import_chunk_unique_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file} #{self.index}"

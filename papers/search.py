@@ -153,6 +153,8 @@ class Search:
     readings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     listing_filter: bool = False
+    ranked_subset: bool = False
+    rank_candidates: str = ""
     papers: QuerySet | None = None
     sort: str = "relevance"
 
@@ -192,13 +194,36 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     result.text = " ".join(words).strip()
     if result.text:
         result.readings.insert(0, f"text “{result.text}”")
-        papers = papers.filter(search_vector=result.query).annotate(
+        papers = _rank_candidates(papers.filter(search_vector=result.query), result)
+        papers = papers.annotate(
             relevance=SearchRank(F("search_vector"), result.query, cover_density=True)
             + SearchRank(F("search_vector"), result.query)
         )
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result
+
+
+RANK_CANDIDATES = 2000
+
+
+def _rank_candidates(matching: QuerySet, result: Search) -> QuerySet:
+    """The papers worth ranking, when too many match to rank them all quickly.
+
+    Ranking reads every matching vector, which for a common word means most of
+    the corpus. Above RANK_CANDIDATES matches, only the papers whose titles
+    match (the likely known items) and the most recent matches are ranked;
+    `result.ranked_subset` tells the page to say so.
+    """
+    if matching.order_by()[: RANK_CANDIDATES + 1].count() <= RANK_CANDIDATES:
+        return matching
+    result.ranked_subset = True
+    result.rank_candidates = f"{RANK_CANDIDATES:,}"
+    in_title = matching.filter(title_vector=result.query).order_by().values("pk")
+    recent = matching.order_by("-pk").values("pk")
+    return Paper.objects.filter(
+        Q(pk__in=in_title[:RANK_CANDIDATES]) | Q(pk__in=recent[:RANK_CANDIDATES])
+    )
 
 
 def _sort(wanted: str, result: Search) -> str:
@@ -210,14 +235,12 @@ def _sort(wanted: str, result: Search) -> str:
 
 
 def _ordered(papers: QuerySet, sort: str) -> QuerySet:
-    # The paper's most recent listing entry: its date breaks ties, its rank sorts by rank.
+    # The paper's rank in its most recent listing; only the rows shown need it,
+    # except when sorting by it (then the set is one listing, small).
     latest_entry = ListingEntry.objects.filter(paper=OuterRef("pk")).order_by(
         "-listing__date", "-listing__imported_at"
     )
-    papers = papers.annotate(
-        last_listed=Subquery(latest_entry.values("listing__date")[:1]),
-        rank=Subquery(latest_entry.values("rank")[:1]),
-    )
+    papers = papers.annotate(rank=Subquery(latest_entry.values("rank")[:1]))
     if sort == "relevance":
         return papers.order_by("-relevance", F("last_listed").desc(nulls_last=True), "-pk")
     if sort == "rank":

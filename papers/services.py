@@ -7,12 +7,14 @@ visibility rule; none of them looks anything up by a raw id from a request.
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User, Workspace
 from papers import anchoring
 from papers.models import (
+    ListingEntry,
     ListItem,
     Note,
     Paper,
@@ -375,3 +377,126 @@ def list_feed_rotate(*, reading_list: ReadingList) -> ReadingList:
     reading_list.feed_token = new_token()
     reading_list.save(update_fields=["feed_token"])
     return reading_list
+
+
+def search_terms_remove(*, paper_ids: list[int]) -> None:
+    """Take the words of papers about to be deleted out of the search vocabulary.
+
+    The inverse of `search_terms_add`, counted from the papers' text as it is
+    now; a word no paper uses any more leaves the vocabulary.
+    """
+    if not paper_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH gone AS (
+                SELECT word, count(*) AS ndoc
+                FROM papers_paper AS paper,
+                     unnest(tsvector_to_array(
+                         to_tsvector('simple', paper.title || ' ' || paper.abstract)
+                     )) AS word
+                WHERE paper.id = ANY(%s) AND word ~ '^[[:alpha:]]{3,}$'
+                GROUP BY word
+            )
+            UPDATE papers_searchterm AS term
+            SET ndoc = GREATEST(term.ndoc - gone.ndoc, 0)
+            FROM gone WHERE term.word = gone.word
+            """,
+            [paper_ids],
+        )
+        cursor.execute("DELETE FROM papers_searchterm WHERE ndoc = 0")
+
+
+# What a merged paper takes from its duplicates when it has none of its own.
+MERGE_FILLED_FIELDS = ("arxiv_id", "abstract", "authors", "url", "published")
+
+
+@transaction.atomic
+def papers_merge(*, keep: Paper, duplicates: Iterable[Paper]) -> Paper:
+    """Fold duplicate papers into `keep`, then delete them.
+
+    Everything people added to a duplicate moves to `keep`: taggings, notes
+    and highlights, list items, reading states, and its places on listings.
+    Where both papers have the same one (a tag, a place on one reading list
+    or listing, a person's reading state), one is kept: `keep`'s tagging,
+    the better rank, the later reading state, the earlier place on a list
+    with both comments. `keep` keeps its title and fills its empty fields
+    from the duplicates.
+    """
+    others = [paper for paper in duplicates if paper.pk != keep.pk]
+    if not others:
+        raise AnnotationError("Choose at least two papers to merge.")
+    search_terms_remove(paper_ids=[keep.pk, *(paper.pk for paper in others)])
+    for other in others:
+        _merge_taggings(keep, other)
+        Note.objects.filter(paper=other).update(paper=keep)
+        _merge_reading_states(keep, other)
+        _merge_list_items(keep, other)
+        _merge_listing_entries(keep, other)
+    for name in MERGE_FILLED_FIELDS:
+        if not getattr(keep, name):
+            filled = next((getattr(o, name) for o in others if getattr(o, name)), None)
+            setattr(keep, name, filled or getattr(keep, name))
+    # The duplicates go before `keep` takes an arXiv id from one: it is unique.
+    Paper.objects.filter(pk__in=[paper.pk for paper in others]).delete()
+    keep.save()
+    search_terms_add(paper_ids=[keep.pk])
+    # Highlights made on a duplicate's abstract now anchor in `keep`'s.
+    highlights_reanchor(paper_ids=[keep.pk])
+    return keep
+
+
+def _merge_taggings(keep: Paper, other: Paper) -> None:
+    Tagging.objects.filter(paper=other).exclude(
+        tag__in=Tagging.objects.filter(paper=keep).values("tag")
+    ).update(paper=keep)
+
+
+def _merge_reading_states(keep: Paper, other: Paper) -> None:
+    ReadingState.objects.filter(paper=keep).filter(
+        Exists(
+            ReadingState.objects.filter(
+                paper=other, user=OuterRef("user"), changed_at__gt=OuterRef("changed_at")
+            )
+        )
+    ).delete()
+    ReadingState.objects.filter(paper=other).exclude(
+        user__in=ReadingState.objects.filter(paper=keep).values("user")
+    ).update(paper=keep)
+
+
+def _merge_list_items(keep: Paper, other: Paper) -> None:
+    kept = {item.reading_list_id: item for item in ListItem.objects.filter(paper=keep)}
+    moved, joined, dropped = [], [], []
+    for item in ListItem.objects.filter(paper=other):
+        mine = kept.get(item.reading_list_id)
+        if mine is None:
+            item.paper = keep
+            moved.append(item)
+            continue
+        mine.position = min(mine.position, item.position)
+        if item.comment and item.comment not in mine.comment:
+            mine.comment = f"{mine.comment}\n\n{item.comment}".strip()
+        joined.append(mine)
+        dropped.append(item.pk)
+    ListItem.objects.filter(pk__in=dropped).delete()
+    ListItem.objects.bulk_update(moved, ["paper"])
+    ListItem.objects.bulk_update(joined, ["position", "comment"])
+
+
+def _merge_listing_entries(keep: Paper, other: Paper) -> None:
+    kept = {entry.listing_id: entry for entry in ListingEntry.objects.filter(paper=keep)}
+    moved, dropped = [], []
+    for entry in ListingEntry.objects.filter(paper=other):
+        mine = kept.get(entry.listing_id)
+        if mine is not None and mine.rank <= entry.rank:
+            dropped.append(entry.pk)
+            continue
+        if mine is not None:
+            dropped.append(mine.pk)
+        entry.paper = keep
+        moved.append(entry)
+    # Dropped first: (listing, paper) is unique at every statement.
+    ListingEntry.objects.filter(pk__in=dropped).delete()
+    ListingEntry.objects.bulk_update(moved, ["paper"])

@@ -247,9 +247,12 @@ def test_query_count_does_not_grow_with_the_rows_shown(
     reader_client, reader, workspace, sample_listing
 ):
     tag = Tag.objects.create(workspace=workspace, name="t")
+    few = Tag.objects.create(workspace=workspace, name="few")
     for paper in Paper.objects.all():
         Tagging.objects.create(tag=tag, paper=paper)
         ReadingState.objects.create(user=reader, paper=paper, status="read")
+    for paper in Paper.objects.all()[:2]:
+        Tagging.objects.create(tag=few, paper=paper)
     url = reverse("workspace_papers", args=[workspace.slug])
 
     def queries(q: str) -> int:
@@ -257,7 +260,8 @@ def test_query_count_does_not_grow_with_the_rows_shown(
             assert reader_client.get(url, {"q": q}).status_code == 200
         return len(captured)
 
-    assert queries("recurrent") == queries("titans memorize") == queries("")
+    assert queries("recurrent") == queries("titans memorize")
+    assert queries("tag:t") == queries("tag:few")
 
 
 def test_related_papers_share_distinctive_words(reader_client, workspace, sample_listing):
@@ -293,3 +297,21 @@ def test_reimport_adds_words_once(scope):
     import_listing(str(SAMPLE))
 
     assert SearchTerm.objects.get(word="hypernetworks").ndoc == before
+
+
+def test_many_matches_rank_title_matches_and_say_the_count_is_estimated(
+    reader_client, workspace, sample_listing, monkeypatch
+):
+    from papers import search as search_module
+    from papers.views import pagination
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 5)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 10)
+
+    response = results_page(reader_client, workspace, "recurrent networks")
+    browse = results_page(reader_client, workspace, "year:2026")
+
+    assert re.search(r"(?i)recurrent.*network", page_titles(response.text)[0])
+    assert re.search(r'results__count"[^>]*>more than 5 papers<', response.text)
+    assert re.search(r'results__count"[^>]*>more than 10 papers<', browse.text)
+    assert "the best are chosen among those whose titles match" in response.text

@@ -2,28 +2,64 @@
 
 The management command and the admin upload both call `listing_import`. It
 runs in one transaction, so an import lands whole or not at all, and it is
-idempotent: the same records again change nothing.
+idempotent: the same records again change nothing. Every import is recorded
+as an `ImportJob`, its history, and `import_undo` takes one back out.
+
+Imports write one at a time: each takes `imports_lock` first (see there).
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from itertools import batched
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from papers.importing.records import PaperRecord, ParseWarning
 from papers.importing.text import title_key
-from papers.models import Listing, ListingEntry, Paper
-from papers.services import highlights_reanchor, search_terms_add
+from papers.models import (
+    ImportFile,
+    ImportJob,
+    Listing,
+    ListingEntry,
+    ListItem,
+    Note,
+    Paper,
+    ReadingState,
+    Tagging,
+)
+from papers.services import highlights_reanchor, search_terms_add, search_terms_remove
 
 BATCH_SIZE = 1000
 
 Progress = Callable[[int, int], None]
+
+# The advisory lock of the write phase (PostgreSQL's two-key form; the first
+# key is a namespace of our own, apart from papers.models.WORKER_LOCK).
+IMPORT_LOCK = (0x7073_0001, 0)
+
+
+def imports_lock() -> None:
+    """Wait until no other import is writing; hold the lock until this transaction ends.
+
+    Two imports of overlapping files at once would each miss the papers the
+    other has inserted but not committed: a paper without an arXiv id
+    (matched by its title, which is not unique) would be created twice, and
+    papers with ids would collide on the unique index, in opposite orders
+    when the files list them differently: a deadlock. Taken as the
+    transaction's first statement, the lock makes the second import wait and
+    then see what the first committed (each statement of a READ COMMITTED
+    transaction does). A transaction-level lock cannot be left behind: it
+    ends with the transaction, also when the worker holding it is killed.
+    Imports are rare and an admin's, so one at a time costs little.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", IMPORT_LOCK)
 
 
 class Outcome(StrEnum):
@@ -39,6 +75,11 @@ class ImportResult:
     warnings: list[ParseWarning] = field(default_factory=list)
     rejected: int = 0
     dry_run: bool = False
+    # What each record came to, for a preview of the first rows.
+    outcomes: dict[PaperRecord, Outcome] = field(default_factory=dict)
+    # The listings written (created, or rewritten with other papers or from
+    # another file), as against confirmed unchanged by a re-import.
+    listings_written: list[Listing] = field(default_factory=list)
 
     @property
     def papers(self) -> int:
@@ -69,12 +110,17 @@ def listing_import(
     rejected: int = 0,
     dry_run: bool = False,
     progress: Progress | None = None,
+    job: ImportJob | None = None,
 ) -> ImportResult:
     """Upsert the papers of `records` and record one listing per listing date.
 
     `listing_date` overrides the dates the records carry; records without a
-    date go into the listing for `default_date`.
+    date go into the listing for `default_date`. `job` is the admin import
+    the records are a file of; without one (the command), the import is
+    recorded as a job of its own.
     """
+    started = timezone.now()
+    imports_lock()
     result = ImportResult(warnings=list(warnings), rejected=rejected, dry_run=dry_run)
     by_date: dict[date, list[PaperRecord]] = defaultdict(list)
     for record in records:
@@ -88,11 +134,11 @@ def listing_import(
     for day_records in listed.values():
         for record in day_records:
             result.counts[outcomes[record]] += 1
-    search_terms_add(
-        paper_ids=[
-            papers[record].pk for record, outcome in outcomes.items() if outcome == "created"
-        ]
-    )
+    result.outcomes = outcomes
+    created_ids = [
+        papers[record].pk for record, outcome in outcomes.items() if outcome == Outcome.CREATED
+    ]
+    search_terms_add(paper_ids=created_ids)
     # An edited title or abstract moves the passages people highlighted in it.
     highlights_reanchor(
         paper_ids={
@@ -105,25 +151,101 @@ def listing_import(
         for record in day_records:
             counts[outcomes[record]] += 1
         ranked_paper_ids = [papers[record].pk for record in day_records]
-        result.listings.append(
-            _record_listing(
-                name=name,
-                day=day,
-                ranked_paper_ids=ranked_paper_ids,
-                counts=counts,
-                provenance={
-                    "source_format": source_format,
-                    "file_name": file_name,
-                    "sha256": sha256,
-                    "imported_by": imported_by,
-                    "rejected_count": result.rejected,
-                },
-            )
+        listing, written = _record_listing(
+            name=name,
+            day=day,
+            ranked_paper_ids=ranked_paper_ids,
+            counts=counts,
+            provenance={
+                "source_format": source_format,
+                "file_name": file_name,
+                "sha256": sha256,
+                "imported_by": imported_by,
+                "rejected_count": result.rejected,
+            },
         )
+        result.listings.append(listing)
+        if written:
+            result.listings_written.append(listing)
 
     if dry_run:
         transaction.set_rollback(True)
+        return result
+    if job is None:
+        job = _command_job(
+            result,
+            started=started,
+            records=len(records),
+            file_name=file_name,
+            sha256=sha256,
+            source_format=source_format,
+            listing_name=name,
+            listing_date=listing_date,
+            imported_by=imported_by,
+        )
+    _history_link(job, result, created_ids)
     return result
+
+
+def import_job_tally(*, job: ImportJob, result: ImportResult, file_name: str) -> None:
+    """Add one file's counts and warnings to its job (in memory: the caller saves)."""
+    for outcome in Outcome:
+        field_name = f"{outcome}_count"
+        setattr(job, field_name, getattr(job, field_name) + result.counts[outcome])
+    job.rejected_count += result.rejected
+    job.warnings = [
+        *job.warnings,
+        *(
+            {"file": file_name, "line": w.line, "message": w.message, "rejected": w.dropped}
+            for w in result.warnings
+        ),
+    ]
+
+
+def _command_job(
+    result: ImportResult,
+    *,
+    started: datetime,
+    records: int,
+    file_name: str,
+    sha256: str,
+    source_format: str,
+    listing_name: str,
+    listing_date: date | None,
+    imported_by: User | None,
+) -> ImportJob:
+    now = timezone.now()
+    job = ImportJob(
+        origin=ImportJob.Origin.COMMAND,
+        phase=ImportJob.Phase.IMPORT,
+        state=ImportJob.State.SUCCEEDED,
+        created_by=imported_by,
+        source_format=source_format,
+        listing_name=listing_name,
+        listing_date=listing_date,
+        phase_started_at=started,
+        progress_at=now,
+        imported_at=now,
+        duration=now - started,
+        rows_total=records,
+        rows_done=records,
+    )
+    import_job_tally(job=job, result=result, file_name=file_name)
+    job.save()
+    ImportFile.objects.create(
+        job=job, position=0, name=file_name, sha256=sha256, source_format=source_format
+    )
+    return job
+
+
+def _history_link(job: ImportJob, result: ImportResult, created_ids: list[int]) -> None:
+    """Link the job to what it wrote: the undo removes exactly that."""
+    job.listings.add(*result.listings_written)
+    created = ImportJob.papers_created.through
+    created.objects.bulk_create(
+        (created(importjob_id=job.pk, paper_id=paper_id) for paper_id in created_ids),
+        batch_size=BATCH_SIZE,
+    )
 
 
 def _listed_once(
@@ -298,7 +420,8 @@ def _record_listing(
     ranked_paper_ids: list[int],
     counts: dict[Outcome, int],
     provenance: dict,
-) -> Listing:
+) -> tuple[Listing, bool]:
+    """The day's listing, and whether it was written (rather than found as it was)."""
     listing, created = Listing.objects.get_or_create(
         name=name,
         date=day,
@@ -306,7 +429,7 @@ def _record_listing(
     )
     current = list(listing.entries.order_by("rank").values_list("paper_id", flat=True))
     if not created and current == ranked_paper_ids and listing.sha256 == provenance["sha256"]:
-        return listing
+        return listing, False
     if not created:
         for attribute, value in {**provenance, **_count_fields(counts)}.items():
             setattr(listing, attribute, value)
@@ -317,8 +440,131 @@ def _record_listing(
             ListingEntry(listing=listing, paper_id=paper_id, rank=rank)
             for rank, paper_id in enumerate(ranked_paper_ids, start=1)
         )
-    return listing
+        Paper.objects.filter(entries__listing=listing).filter(
+            Q(last_listed__isnull=True) | Q(last_listed__lt=day)
+        ).update(last_listed=day)
+    return listing, True
 
 
 def _count_fields(counts: dict[Outcome, int]) -> dict[str, int]:
     return {f"{outcome}_count": number for outcome, number in counts.items()}
+
+
+# Why a paper an import brought in stays when the import is undone.
+KEPT_REASONS = {
+    "tagged": "tagged",
+    "noted": "has notes or highlights",
+    "on_reading_list": "on a reading list",
+    "has_status": "has someone's reading status",
+    "listed_elsewhere": "in another listing",
+}
+# The undo page names this many of the papers that stay, and counts the rest.
+KEPT_SHOWN = 200
+
+
+@dataclass
+class UndoPlan:
+    """What undoing an import removes, and what it leaves and why."""
+
+    listings: list[Listing]
+    # Listings a later import rewrote: they are that import's now.
+    listings_rewritten: list[tuple[Listing, ImportJob]]
+    papers: QuerySet
+    kept: QuerySet
+
+    def kept_shown(self) -> list[dict]:
+        return [
+            {
+                "id": paper.pk,
+                "title": paper.title,
+                "reasons": [text for name, text in KEPT_REASONS.items() if getattr(paper, name)],
+            }
+            for paper in self.kept.order_by("pk")[:KEPT_SHOWN]
+        ]
+
+
+def import_undo_plan(job: ImportJob) -> UndoPlan:
+    """Its listings, and the papers it brought in that nobody has used since.
+
+    A paper stays when anyone has tagged, annotated, listed or read it, or
+    another listing has it: removing it would take someone's work with it.
+    """
+    later = ImportJob.objects.live().filter(pk__gt=job.pk)
+    rewritten = {}
+    # Not job.listings.filter(...): a related manager's next filter reuses its
+    # join, which would look for `later` among this very job.
+    mine = Listing.objects.filter(imports=job)
+    for listing in mine.filter(imports__in=later).distinct():
+        rewritten[listing.pk] = (listing, later.filter(listings=listing).latest_first().first())
+    listings = [listing for listing in job.listings.all() if listing.pk not in rewritten]
+    brought_in = Paper.objects.filter(
+        pk__in=ImportJob.papers_created.through.objects.filter(importjob=job).values("paper")
+    )
+    papers = _with_uses(brought_in, listings)
+    unused = Q(**dict.fromkeys(KEPT_REASONS, False))
+    return UndoPlan(
+        listings=listings,
+        listings_rewritten=list(rewritten.values()),
+        papers=papers.filter(unused),
+        kept=papers.exclude(unused),
+    )
+
+
+def _with_uses(papers: QuerySet, listings: list[Listing]) -> QuerySet:
+    here = OuterRef("pk")
+    return papers.annotate(
+        tagged=Exists(Tagging.objects.filter(paper=here)),
+        noted=Exists(Note.objects.filter(paper=here)),
+        on_reading_list=Exists(ListItem.objects.filter(paper=here)),
+        has_status=Exists(ReadingState.objects.filter(paper=here)),
+        listed_elsewhere=Exists(
+            ListingEntry.objects.filter(paper=here).exclude(listing__in=listings)
+        ),
+    )
+
+
+@transaction.atomic
+def import_undo(*, job: ImportJob, progress: Progress | None = None) -> dict:
+    """Remove the listings an import wrote and the papers only it brought in.
+
+    Returns the report the job keeps: what went, and what stayed and why.
+    Fields the import changed on papers that were there before it are not
+    put back: the import did not keep their old values.
+    """
+    imports_lock()
+    # Planned under the lock, so no import can list these papers meanwhile.
+    plan = import_undo_plan(job)
+    paper_ids = list(plan.papers.values_list("pk", flat=True))
+    report = {
+        "papers_removed": len(paper_ids),
+        "listings_removed": [str(listing) for listing in plan.listings],
+        "listings_rewritten": [
+            {"listing": str(listing), "import": later.pk}
+            for listing, later in plan.listings_rewritten
+        ],
+        "papers_kept": plan.kept_shown(),
+        "papers_kept_count": plan.kept.count(),
+    }
+    ListingEntry.objects.filter(listing__in=plan.listings).delete()
+    Listing.objects.filter(pk__in=[listing.pk for listing in plan.listings]).delete()
+    done = 0
+    for batch in batched(paper_ids, BATCH_SIZE, strict=False):
+        _papers_delete(list(batch))
+        done += len(batch)
+        if progress:
+            progress(done, len(paper_ids))
+    return report
+
+
+def _papers_delete(paper_ids: list[int]) -> None:
+    """Delete papers the plan found unused.
+
+    A plain DELETE rather than the ORM's cascade: should something have come
+    to refer to one of them since the plan was read (a tag added that very
+    moment), its foreign key fails the undo, which can be retried, where a
+    cascade would have deleted the tag without a word.
+    """
+    search_terms_remove(paper_ids=paper_ids)
+    ImportJob.papers_created.through.objects.filter(paper_id__in=paper_ids).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Paper._meta.db_table} WHERE id = ANY(%s)", [paper_ids])

@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -24,6 +23,7 @@ from papers.search import (
     related_papers,
     search,
 )
+from papers.views.pagination import CappedPaginator
 from papers.views.rows import STATUSES, decorate_rows
 
 PAPERS_PER_PAGE = 25
@@ -35,7 +35,7 @@ def papers(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     sort = request.GET.get("sort", "")
     found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
-    page = Paginator(found.papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(found.papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)
     add_snippets(rows, found.query)

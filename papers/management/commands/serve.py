@@ -2,7 +2,8 @@
 
 Starts the embedded database (by loading the settings), migrates, imports
 the bundled sample listing into an empty database, creates a first account
-when there is none, and serves the app through gunicorn until Ctrl-C.
+when there is none, and serves the app through gunicorn, with a `db_worker`
+for background tasks (admin imports) beside it, until Ctrl-C.
 """
 
 import os
@@ -20,6 +21,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts.models import User
 
 FIRST_USERNAME = "admin"
+# How long the worker may take to finish its task once asked to stop, before
+# it is stopped mid-task (an import then rolls back, to be retried).
+WORKER_GRACE_SECONDS = 10
 
 
 class Command(BaseCommand):
@@ -63,7 +67,18 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        signal.signal(signal.SIGTERM, lambda *_: gunicorn.terminate())
+        worker = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"],
+            env=env,
+        )
+        told_to_stop = []
+
+        def stop(*_) -> None:
+            told_to_stop.append(True)
+            gunicorn.terminate()
+            worker.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             if _wait_for_port(port, gunicorn):
                 self.stdout.write(
@@ -71,9 +86,28 @@ class Command(BaseCommand):
                 )
             gunicorn.wait()
         except KeyboardInterrupt:
-            # The terminal sent SIGINT to gunicorn too; wait for its graceful stop.
+            # The terminal sent SIGINT to gunicorn and the worker too; wait for
+            # gunicorn's graceful stop.
+            told_to_stop.append(True)
             gunicorn.wait()
+        self._stop_worker(worker, told=bool(told_to_stop))
         self.stdout.write("Stopped.")
+
+    def _stop_worker(self, worker: subprocess.Popen, *, told: bool) -> None:
+        """Let the worker finish its task for a while, then stop it mid-task.
+
+        db_worker finishes the task it is running on a first SIGINT or SIGTERM
+        and exits at once on a second. It must be gone before this process
+        exits, since the embedded database stops with it.
+        """
+        if not told:
+            worker.terminate()
+        try:
+            worker.wait(timeout=WORKER_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.stdout.write("Stopping the worker mid-task: its import rolls back, to be retried.")
+            worker.terminate()
+            worker.wait()
 
 
 def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> bool:

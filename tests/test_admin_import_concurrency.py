@@ -1,0 +1,144 @@
+"""Imports at the same time, and a worker killed in the middle of one: real transactions."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django.db.models import Count
+from django.utils import timezone
+
+from papers.importing import service
+from papers.importing.formats import parse_listing
+from papers.models import ImportJob, Listing, Paper
+from papers.tasks import (
+    Upload,
+    import_check,
+    import_job_confirm,
+    import_job_create,
+    import_job_retry,
+    import_run,
+)
+from tests.conftest import DATA, SAMPLE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[1]
+JSONL = DATA / "formats" / "arxiv-kaggle.head30.jsonl"
+CORPUS = ROOT / "bench" / "data" / "corpus-10000.jsonl.gz"
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_superuser("root", password="a long password")
+
+
+def confirmed(user, *files: tuple[str, bytes]) -> ImportJob:
+    job = import_job_create(
+        uploads=[Upload(name, [content]) for name, content in files],
+        source_format="",
+        listing_name="",
+        listing_date=None,
+        user=user,
+    )
+    import_check.call(job.pk)
+    return import_job_confirm(job=ImportJob.objects.with_worker().get(pk=job.pk))
+
+
+def titles_as_csv(records) -> bytes:
+    """The same papers by title only: they can be matched by nothing else."""
+    rows = ['"{}"'.format(record.title.replace('"', '""')) for record in records]
+    return "\n".join(["title", *rows]).encode()
+
+
+def test_overlapping_imports_at_once_neither_deadlock_nor_duplicate(staff, monkeypatch):
+    today = timezone.localdate()
+    trending = parse_listing(SAMPLE.read_bytes(), source_format="trending", today=today)
+    jsonl_lines = JSONL.read_text().splitlines()
+    # The same papers, in the opposite order: with ids (unique) and by title (not).
+    first = confirmed(staff, (SAMPLE.name, SAMPLE.read_bytes()), (JSONL.name, JSONL.read_bytes()))
+    second = confirmed(
+        staff,
+        ("titles.csv", titles_as_csv(reversed(trending.records))),
+        ("reversed.jsonl", "\n".join(reversed(jsonl_lines)).encode()),
+    )
+    upsert = service._upsert_papers
+
+    def slow_upsert(*args, **kwargs):
+        # Both imports would be inside their write phase together, were it
+        # not for the lock: long enough for either to miss the other's rows.
+        time.sleep(0.3)
+        return upsert(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_upsert_papers", slow_upsert)
+    start = threading.Barrier(2)
+    errors = []
+
+    def run(job: ImportJob) -> None:
+        try:
+            start.wait()
+            import_run.call(job.pk)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads), "the imports are stuck"
+    assert errors == []
+    states = set(ImportJob.objects.values_list("phase", "state"))
+    assert states == {("import", "succeeded")}
+    duplicates = Paper.objects.values("title_key").annotate(n=Count("pk")).filter(n__gt=1)
+    assert list(duplicates) == []
+    assert Paper.objects.count() == 51 + 30
+    created = sorted(ImportJob.objects.values_list("created_count", flat=True))
+    assert created == [0, 81], "one import brought every paper, the other found them"
+
+
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_can_be_retried(staff):
+    if not CORPUS.exists():
+        pytest.skip(f"{CORPUS} is made by bench/corpus.py")
+    job = confirmed(staff, (CORPUS.name, CORPUS.read_bytes()))
+    settings = connection.settings_dict
+    url = f"postgresql://{settings['USER']}@/{settings['NAME']}?host={settings['HOST']}"
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ImportJob.objects.get(pk=job.pk).rows_done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ImportJob.objects.get(pk=job.pk).rows_done, "the worker never got going"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+    # PostgreSQL notices the dead connection and rolls its transaction back.
+    deadline = time.monotonic() + 10
+    while ImportJob.objects.with_worker().get(pk=job.pk).worker_alive:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    stopped = ImportJob.objects.with_worker().get(pk=job.pk)
+    assert stopped.state == "running" and stopped.is_stopped and stopped.can_retry
+    assert Paper.objects.count() == 0
+    assert Listing.objects.count() == 0
+
+    import_job_retry(job=stopped)
+    import_run.call(job.pk)
+
+    assert ImportJob.objects.get(pk=job.pk).state == "succeeded"
+    assert Paper.objects.count() == 10_000
