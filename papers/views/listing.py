@@ -53,7 +53,7 @@ def papers(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "papers/papers.html#rows-page", context)
-    context["facets"] = facets(found.papers, request)
+    context["facets"] = facets(found.papers, request, sampled=page.paginator.capped)
     if found.text and page.paginator.count < FEW_RESULTS:
         context["did_you_mean"] = did_you_mean(found.text)
         context["closest_titles"] = closest_titles(found.text) if not page.paginator.count else []
@@ -65,9 +65,17 @@ FEW_RESULTS = 3
 FACET_SIZE = 12
 
 
-def facets(papers, request: HttpRequest) -> dict:
-    """Counts for the current query: by the workspace's tags, my statuses, and listings."""
-    matching = papers.order_by().values("pk")
+FACET_SAMPLE = 5000
+
+
+def facets(papers, request: HttpRequest, *, sampled: bool = False) -> dict:
+    """Counts for the current query: by the workspace's tags, my statuses, and listings.
+
+    When too many papers match to count them all, the counts are over the
+    first FACET_SAMPLE results, and the page says so.
+    """
+    matching = papers.values("pk")
+    matching = matching[:FACET_SAMPLE] if sampled else matching.order_by()
     tags = (
         Tagging.objects.filter(
             paper__in=matching,
@@ -90,7 +98,12 @@ def facets(papers, request: HttpRequest) -> dict:
         .annotate(count=Count("pk"))
         .order_by("-listing__date")[:FACET_SIZE]
     )
-    return {"tags": list(tags), "statuses": list(statuses), "listings": list(listings)}
+    return {
+        "tags": list(tags),
+        "statuses": list(statuses),
+        "listings": list(listings),
+        "sample": f"{FACET_SAMPLE:,}" if sampled else "",
+    }
 
 
 def paper_page(
