@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
-from django.tasks import task
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from papers.importing.formats import detect_format, listing_name, parse_listing
@@ -101,6 +102,10 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     job = _locked(job)
     if not job.can_retry:
         raise ImportJobError("Only a failed or stopped phase can be retried.")
+    # A lost worker's task still reads "running" in the task results: it is not.
+    DBTaskResult.objects.filter(id=job.task_id, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED, finished_at=timezone.now()
+    )
     return _queue(job, job.phase)
 
 
@@ -175,6 +180,7 @@ def import_run(job_id: int) -> None:
 
 @task
 def import_undo_run(job_id: int) -> None:
+    """Undo an import, its report written in the same transaction as the removal."""
     with _Run(job_id) as run, transaction.atomic():
         run.job.undo_report = import_undo(job=run.job, progress=run.progress)
         run.succeed()

@@ -427,8 +427,11 @@ def test_a_running_job_whose_worker_is_gone_shows_as_stopped_and_can_be_retried(
     assert "Stopped: its worker is gone" in page
     assert "Nothing was written" in page
     assert "hx-trigger" not in page
+    lost_task = ImportJob.objects.get(pk=job.pk).task_id
+    DBTaskResult.objects.filter(id=lost_task).update(status=TaskResultStatus.RUNNING)
     admin_client.post(job_url(job, "retry"))
     assert ImportJob.objects.get(pk=job.pk).state == "queued"
+    assert DBTaskResult.objects.get(id=lost_task).status == TaskResultStatus.FAILED
     import_run.call(job.pk)
     assert Paper.objects.count() == 51
 

@@ -242,10 +242,12 @@ def _history_link(job: ImportJob, result: ImportResult, created_ids: list[int]) 
     """Link the job to what it wrote: the undo removes exactly that."""
     job.listings.add(*result.listings_written)
     created = ImportJob.papers_created.through
-    created.objects.bulk_create(
-        (created(importjob_id=job.pk, paper_id=paper_id) for paper_id in created_ids),
-        batch_size=BATCH_SIZE,
-    )
+    # Batched here, since bulk_create would first make every row of a
+    # million-paper import an object in memory.
+    for batch in batched(created_ids, BATCH_SIZE, strict=False):
+        created.objects.bulk_create(
+            [created(importjob_id=job.pk, paper_id=paper_id) for paper_id in batch]
+        )
 
 
 def _listed_once(
@@ -489,14 +491,14 @@ def import_undo_plan(job: ImportJob) -> UndoPlan:
     A paper stays when anyone has tagged, annotated, listed or read it, or
     another listing has it: removing it would take someone's work with it.
     """
-    later = ImportJob.objects.live().filter(pk__gt=job.pk)
+    later = ImportJob.objects.live().filter(imported_at__gt=job.imported_at)
     rewritten = {}
     # Not job.listings.filter(...): a related manager's next filter reuses its
     # join, which would look for `later` among this very job.
     mine = Listing.objects.filter(imports=job)
     for listing in mine.filter(imports__in=later).distinct():
-        rewritten[listing.pk] = (listing, later.filter(listings=listing).latest_first().first())
-    listings = [listing for listing in job.listings.all() if listing.pk not in rewritten]
+        rewritten[listing.pk] = (listing, later.filter(listings=listing).latest("imported_at"))
+    listings = [listing for listing in mine if listing.pk not in rewritten]
     brought_in = Paper.objects.filter(
         pk__in=ImportJob.papers_created.through.objects.filter(importjob=job).values("paper")
     )
