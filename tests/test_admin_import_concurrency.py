@@ -108,7 +108,7 @@ def test_overlapping_imports_at_once_neither_deadlock_nor_duplicate(staff, monke
 
 def synthetic_corpus(size: int) -> bytes:
     """A JSON Lines listing big enough that a worker is still busy when it is killed."""
-    words = "memory attention recurrent sparse retrieval scaling diffusion".split()
+    words = ["memory", "attention", "recurrent", "sparse", "retrieval", "scaling", "diffusion"]
     lines = [
         json.dumps(
             {
