@@ -32,8 +32,10 @@ from accounts.models import User, Workspace
 from papers.models import (
     Listing,
     ListingEntry,
+    ListItem,
     Note,
     Paper,
+    ReadingList,
     ReadingState,
     SearchTerm,
     Tag,
@@ -126,6 +128,16 @@ def filter_by(papers: QuerySet, value: str, negated: bool, scope: Scope):
     ), f"{'not ' if negated else ''}annotated by {value}"
 
 
+def filter_list(papers: QuerySet, value: str, negated: bool, scope: Scope):
+    lists = ReadingList.objects.for_user(scope.user).filter(
+        workspace=scope.workspace, slug=value.lower()
+    )
+    listed = Exists(ListItem.objects.filter(paper=OuterRef("pk"), reading_list__in=lists))
+    return papers.filter(
+        _negate(listed, negated)
+    ), f"{'not ' if negated else ''}on the list “{value}”"
+
+
 def filter_year(papers: QuerySet, value: str, negated: bool, scope: Scope):
     if not re.fullmatch(r"\d{4}", value):
         raise FilterValueError("year takes four digits")
@@ -141,6 +153,7 @@ FILTERS: dict[str, Filter] = {
     "listing": filter_listing,
     "has": filter_has,
     "by": filter_by,
+    "list": filter_list,
     "year": filter_year,
 }
 

@@ -316,3 +316,16 @@ def test_many_matches_rank_title_matches_and_say_the_count_is_estimated(
     assert re.search(r'results__count"[^>]*>more than 10 papers<', browse.text)
     assert "Counts among the first" in browse.text
     assert "the best are chosen among those whose titles match" in response.text
+
+
+def test_list_filter_finds_the_papers_on_a_reading_list(scope, reader, workspace):
+    from papers import services
+
+    friday = services.reading_list_create(workspace=workspace, title="Friday RNNs", user=reader)
+    titans = Paper.objects.get(title__startswith="Titans")
+    services.list_add_papers(reading_list=friday, papers=[titans], user=reader)
+
+    assert titles("list:friday-rnns", scope) == [titans.title]
+    assert titans.title not in titles("-list:friday-rnns", scope)
+    assert titles("memory list:friday-rnns", scope) == [titans.title]
+    assert titles("list:someone-elses-list", scope) == []
