@@ -86,18 +86,26 @@ def filter_status(papers: QuerySet, value: str, negated: bool, scope: Scope):
 
 
 def filter_listing(papers: QuerySet, value: str, negated: bool, scope: Scope):
-    if value == "latest":
-        latest = Listing.objects.latest_first().first()
-        day = latest.date if latest else None
-    else:
+    """The papers of one listing (the newest import of that date), with their rank in it.
+
+    A join rather than EXISTS: the listing's (listing, rank) index then gives
+    the first page in rank order without ranking every paper of a big listing.
+    """
+    listings = Listing.objects.latest_first()
+    if value != "latest":
         try:
-            day = date.fromisoformat(value)
+            listings = listings.filter(date=date.fromisoformat(value))
         except ValueError as error:
             raise FilterValueError("listing takes a date (YYYY-MM-DD) or latest") from error
-    listed = Exists(ListingEntry.objects.filter(paper=OuterRef("pk"), listing__date=day))
-    return papers.filter(
-        _negate(listed, negated)
-    ), f"{'not ' if negated else ''}in the listing of {day}"
+    listing = listings.first()
+    day = listing.date if listing else value
+    if negated:
+        listed = Exists(ListingEntry.objects.filter(paper=OuterRef("pk"), listing=listing))
+        return papers.filter(~listed), f"not in the listing of {day}"
+    if listing is None:
+        return papers.none(), f"in the listing of {day}"
+    in_listing = papers.filter(entries__listing=listing).annotate(rank=F("entries__rank"))
+    return in_listing, f"in the listing of {day}"
 
 
 def _visible_notes(scope: Scope) -> QuerySet:
@@ -248,14 +256,17 @@ def _sort(wanted: str, result: Search) -> str:
 
 
 def _ordered(papers: QuerySet, sort: str) -> QuerySet:
-    # The paper's rank in its most recent listing; only the rows shown need it,
-    # except when sorting by it (then the set is one listing, small).
-    latest_entry = ListingEntry.objects.filter(paper=OuterRef("pk")).order_by(
-        "-listing__date", "-listing__imported_at"
-    )
-    papers = papers.annotate(rank=Subquery(latest_entry.values("rank")[:1]))
+    in_one_listing = "rank" in papers.query.annotations
+    if not in_one_listing:
+        # Without a listing filter, a paper's rank is the one in its newest listing.
+        latest_entry = ListingEntry.objects.filter(paper=OuterRef("pk")).order_by(
+            "-listing__date", "-listing__imported_at"
+        )
+        papers = papers.annotate(rank=Subquery(latest_entry.values("rank")[:1]))
     if sort == "relevance":
         return papers.order_by("-relevance", F("last_listed").desc(nulls_last=True), "-pk")
+    if sort == "rank" and in_one_listing:
+        return papers.order_by("rank", "pk")
     if sort == "rank":
         return papers.order_by(F("last_listed").desc(nulls_last=True), "rank", "pk")
     if sort == "title":

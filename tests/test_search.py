@@ -329,3 +329,23 @@ def test_list_filter_finds_the_papers_on_a_reading_list(scope, reader, workspace
     assert titans.title not in titles("-list:friday-rnns", scope)
     assert titles("memory list:friday-rnns", scope) == [titans.title]
     assert titles("list:someone-elses-list", scope) == []
+
+
+def test_an_older_listing_keeps_its_rank_order_when_papers_appear_again_later(
+    scope, sample_listing, tmp_path
+):
+    later = tmp_path / "later.txt"
+    later.write_text(
+        "Attention as an RNN\n\nThe advent of Transformers.\n\n"
+        "Titans: Learning to Memorize at Test Time\n\nOver more than a decade.\n"
+    )
+    import_listing(str(later), "--date", "2026-11-01", "--name", "Later")
+
+    older = search(f"listing:{sample_listing.date:%Y-%m-%d}", scope=scope).papers
+    newest = search("", scope=scope).papers
+
+    assert [paper.rank for paper in older] == list(range(1, 52))
+    assert [paper.title for paper in newest] == [
+        "Attention as an RNN",
+        "Titans: Learning to Memorize at Test Time",
+    ]
