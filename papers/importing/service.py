@@ -8,6 +8,7 @@ as an `ImportJob`, its history, and `import_undo` takes one back out.
 Imports write one at a time: each takes `imports_lock` first (see there).
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -122,13 +123,17 @@ def listing_import(
     started = timezone.now()
     imports_lock()
     result = ImportResult(warnings=list(warnings), rejected=rejected, dry_run=dry_run)
+
+    def day_of(record: PaperRecord) -> date:
+        return listing_date or record.listing_date or default_date
+
     by_date: dict[date, list[PaperRecord]] = defaultdict(list)
     for record in records:
-        by_date[listing_date or record.listing_date or default_date].append(record)
+        by_date[day_of(record)].append(record)
 
-    papers, outcomes = _upsert_papers(records, progress=progress)
+    paper_ids, outcomes = _upsert_papers(records, day_of=day_of, progress=progress)
     listed = {
-        day: _listed_once(day, day_records, papers, result)
+        day: _listed_once(day, day_records, paper_ids, result)
         for day, day_records in sorted(by_date.items())
     }
     for day_records in listed.values():
@@ -136,13 +141,13 @@ def listing_import(
             result.counts[outcomes[record]] += 1
     result.outcomes = outcomes
     created_ids = [
-        papers[record].pk for record, outcome in outcomes.items() if outcome == Outcome.CREATED
+        paper_ids[record] for record, outcome in outcomes.items() if outcome == Outcome.CREATED
     ]
     search_terms_add(paper_ids=created_ids)
     # An edited title or abstract moves the passages people highlighted in it.
     highlights_reanchor(
         paper_ids={
-            papers[record].pk for record, outcome in outcomes.items() if outcome == "updated"
+            paper_ids[record] for record, outcome in outcomes.items() if outcome == "updated"
         }
     )
 
@@ -150,7 +155,7 @@ def listing_import(
         counts = dict.fromkeys(Outcome, 0)
         for record in day_records:
             counts[outcomes[record]] += 1
-        ranked_paper_ids = [papers[record].pk for record in day_records]
+        ranked_paper_ids = [paper_ids[record] for record in day_records]
         listing, written = _record_listing(
             name=name,
             day=day,
@@ -241,19 +246,20 @@ def _command_job(
 def _history_link(job: ImportJob, result: ImportResult, created_ids: list[int]) -> None:
     """Link the job to what it wrote: the undo removes exactly that."""
     job.listings.add(*result.listings_written)
-    created = ImportJob.papers_created.through
-    # Batched here, since bulk_create would first make every row of a
+    # One statement, since bulk_create would first make every row of a
     # million-paper import an object in memory.
-    for batch in batched(created_ids, BATCH_SIZE, strict=False):
-        created.objects.bulk_create(
-            [created(importjob_id=job.pk, paper_id=paper_id) for paper_id in batch]
+    created = ImportJob.papers_created.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {created} (importjob_id, paper_id) SELECT %s, unnest(%s::bigint[])",
+            [job.pk, created_ids],
         )
 
 
 def _listed_once(
     day: date,
     day_records: list[PaperRecord],
-    papers: dict[PaperRecord, Paper],
+    paper_ids: dict[PaperRecord, int],
     result: ImportResult,
 ) -> list[PaperRecord]:
     """The day's records, less those naming a paper the day's listing already has.
@@ -265,7 +271,7 @@ def _listed_once(
     first_line: dict[int, int] = {}
     kept: list[PaperRecord] = []
     for record in day_records:
-        paper_id = papers[record].pk
+        paper_id = paper_ids[record]
         if paper_id in first_line:
             message = f"same paper as line {first_line[paper_id]} on {day:%Y-%m-%d}: listed once"
             result.warnings.append(ParseWarning(record.line, message, dropped=True))
@@ -277,76 +283,98 @@ def _listed_once(
 
 
 def _upsert_papers(
-    records: list[PaperRecord], *, progress: Progress | None
-) -> tuple[dict[PaperRecord, Paper], dict[PaperRecord, Outcome]]:
-    papers: dict[PaperRecord, Paper] = {}
+    records: list[PaperRecord], *, day_of: Callable[[PaperRecord], date], progress: Progress | None
+) -> tuple[dict[PaperRecord, int], dict[PaperRecord, Outcome]]:
+    """Match each record to a paper, create or enrich the papers; their ids and outcomes.
+
+    Matching is sequential, in Python, on what it needs (ids and title keys);
+    the papers' text goes to the database with COPY, a batch at a time: new
+    papers straight into their table, the records of known papers into a
+    staging table that one UPDATE compares and applies.
+    """
+    paper_ids: dict[PaperRecord, int] = {}
     outcomes: dict[PaperRecord, Outcome] = {}
-    # Papers made earlier in this import, so that a paper listed twice (on two
+    # Papers met earlier in this import, so that a paper listed twice (on two
     # dates, say) is created once and counted as unchanged the second time.
-    seen_ids: dict[str, Paper] = {}
-    seen_keys: dict[str, Paper] = {}
+    seen_ids: dict[str, _Paper] = {}
+    seen_keys: dict[str, _Paper] = {}
+    known: dict[int, _Paper] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING} (paper_id bigint, link_arxiv_id text,"
+            " arxiv_id text, title text, title_key text, abstract text, authors jsonb,"
+            " url text, published date) ON COMMIT DROP"
+        )
+        done = 0
+        for batch in batched(records, BATCH_SIZE, strict=False):
+            keys = [title_key(record.title) for record in batch]
+            by_id, by_key = _existing_papers(batch, keys, known)
+            by_id.update(seen_ids)
+            by_key.update(seen_keys)
+            matched: list[_Paper] = []
+            to_create: list[tuple[_Paper, PaperRecord, str]] = []
+            # The known papers this batch writes to: the first record of
+            # each in this import, and which took an arXiv id on a later one.
+            to_update: dict[_Paper, tuple[PaperRecord, str] | None] = {}
+            linked: set[_Paper] = set()
+            for record, key in zip(batch, keys, strict=True):
+                paper = _match(record, key, by_id, by_key)
+                if paper is None:
+                    paper = _Paper(pk=None, arxiv_id=record.arxiv_id or None, created=True)
+                    to_create.append((paper, record, key))
+                    outcomes[record] = Outcome.CREATED
+                elif paper.met:
+                    outcomes[record] = _link_again(paper, record, linked)
+                else:
+                    # Unless the UPDATE below finds that the record changes the paper.
+                    outcomes[record] = Outcome.UNCHANGED
+                    to_update[paper] = (record, key)
+                    if record.arxiv_id:
+                        paper.arxiv_id = record.arxiv_id
+                paper.met = True
+                matched.append(paper)
+                if paper.arxiv_id:
+                    by_id[paper.arxiv_id] = seen_ids[paper.arxiv_id] = paper
+                by_key.setdefault(key, paper)
+                seen_keys.setdefault(key, paper)
+            _papers_insert(cursor, to_create, day_of)
+            for paper in linked:
+                to_update.setdefault(paper, None)
+            changed = _papers_update(cursor, to_update, linked)
+            for paper, first in to_update.items():
+                if first is not None and paper.pk in changed:
+                    outcomes[first[0]] = Outcome.UPDATED
+            for record, paper in zip(batch, matched, strict=True):
+                paper_ids[record] = paper.pk
+            for paper, _, _ in to_create:
+                known[paper.pk] = paper
+            done += len(batch)
+            if progress:
+                progress(done, len(records))
+        cursor.execute(f"DROP TABLE {STAGING}")
+    return paper_ids, outcomes
+
+
+# Where the records of papers already known wait for the UPDATE that applies them.
+STAGING = "papers_import_staging"
+UPDATABLE_FIELDS = ("arxiv_id", "title", "abstract", "authors", "url", "published")
+
+
+@dataclass(eq=False, slots=True)
+class _Paper:
+    """A paper as matching sees it: which one, its arXiv id, what this import did to it."""
+
+    pk: int | None
+    arxiv_id: str | None
     # The first record of a paper in this import decides its fields; later
     # ones (the paper on another date of a daily list, say) only link it.
     # Otherwise which record wins would depend on batch boundaries, and a
     # re-import would update papers back and forth.
-    first_outcomes: dict[tuple[str, int], Outcome] = {}
-    done = 0
-    for batch in batched(records, BATCH_SIZE, strict=False):
-        by_id, by_key = _existing_papers(batch)
-        by_id.update(seen_ids)
-        by_key.update(seen_keys)
-        to_create: list[Paper] = []
-        to_update: list[Paper] = []
-        for record in batch:
-            key = title_key(record.title)
-            paper = _match(record, key, by_id, by_key)
-            if paper is None:
-                paper = Paper(title_key=key, **_fields(record))
-                to_create.append(paper)
-                outcomes[record] = Outcome.CREATED
-            elif _identity(paper) in first_outcomes:
-                outcomes[record] = _link_again(paper, record, first_outcomes, to_update)
-            elif _enrich(paper, record, key):
-                to_update.append(paper)
-                outcomes[record] = Outcome.UPDATED
-            else:
-                outcomes[record] = Outcome.UNCHANGED
-            first_outcomes.setdefault(_identity(paper), outcomes[record])
-            papers[record] = paper
-            if paper.arxiv_id:
-                by_id[paper.arxiv_id] = seen_ids[paper.arxiv_id] = paper
-            by_key.setdefault(key, paper)
-            seen_keys.setdefault(key, paper)
-        Paper.objects.bulk_create(to_create)
-        for paper in to_create:
-            # Saved now, so later batches know it by its pk.
-            first_outcomes[_identity(paper)] = Outcome.CREATED
-        if to_update:
-            now = timezone.now()
-            for paper in to_update:
-                paper.updated_at = now
-            Paper.objects.bulk_update(to_update, [*UPDATABLE_FIELDS, "title_key", "updated_at"])
-        done += len(batch)
-        if progress:
-            progress(done, len(records))
-    return papers, outcomes
+    met: bool = False
+    created: bool = False
 
 
-UPDATABLE_FIELDS = ("arxiv_id", "title", "abstract", "authors", "url", "published")
-
-
-def _identity(paper: Paper) -> tuple[str, int]:
-    # A paper not saved yet has no pk (and Django will not hash it), but it
-    # stays the same object for the whole import.
-    return ("pk", paper.pk) if paper.pk is not None else ("new", id(paper))
-
-
-def _link_again(
-    paper: Paper,
-    record: PaperRecord,
-    first_outcomes: dict[tuple[str, int], Outcome],
-    to_update: list[Paper],
-) -> Outcome:
+def _link_again(paper: _Paper, record: PaperRecord, linked: set[_Paper]) -> Outcome:
     """A paper met again in this import keeps its fields, but gains an arXiv id it lacks.
 
     The id is what the service's identity rule promises: an id that arrives
@@ -354,29 +382,38 @@ def _link_again(
     """
     if not record.arxiv_id or paper.arxiv_id:
         return Outcome.UNCHANGED
-    first_outcome = first_outcomes[_identity(paper)]
     paper.arxiv_id = record.arxiv_id
     # A paper made in this batch is inserted with the id; one saved before is updated.
-    if paper.pk is not None and paper not in to_update:
-        to_update.append(paper)
-    return Outcome.UNCHANGED if first_outcome == Outcome.CREATED else Outcome.UPDATED
+    if paper.pk is not None:
+        linked.add(paper)
+    return Outcome.UNCHANGED if paper.created else Outcome.UPDATED
 
 
-def _existing_papers(batch: Iterable[PaperRecord]) -> tuple[dict[str, Paper], dict[str, Paper]]:
-    batch = list(batch)
+def _existing_papers(
+    batch: Iterable[PaperRecord], keys: list[str], known: dict[int, _Paper]
+) -> tuple[dict[str, _Paper], dict[str, _Paper]]:
+    """The papers the batch's ids and title keys name, as `known` has them if it does."""
     ids = {record.arxiv_id for record in batch if record.arxiv_id}
-    keys = {title_key(record.title) for record in batch}
-    by_id = {paper.arxiv_id: paper for paper in Paper.objects.filter(arxiv_id__in=ids)}
-    by_key: dict[str, Paper] = {}
+    by_id = {
+        arxiv_id: known.setdefault(pk, _Paper(pk=pk, arxiv_id=arxiv_id))
+        for pk, arxiv_id in Paper.objects.filter(arxiv_id__in=ids).values_list("pk", "arxiv_id")
+    }
     # Oldest first, so a title shared by several papers always resolves to the same one.
-    for paper in Paper.objects.filter(title_key__in=keys).order_by("pk"):
-        by_key.setdefault(paper.title_key, paper)
+    oldest = (
+        Paper.objects.filter(title_key__in=set(keys))
+        .order_by("title_key", "pk")
+        .distinct("title_key")
+        .values_list("title_key", "pk", "arxiv_id")
+    )
+    by_key = {
+        key: known.setdefault(pk, _Paper(pk=pk, arxiv_id=arxiv_id)) for key, pk, arxiv_id in oldest
+    }
     return by_id, by_key
 
 
 def _match(
-    record: PaperRecord, key: str, by_id: dict[str, Paper], by_key: dict[str, Paper]
-) -> Paper | None:
+    record: PaperRecord, key: str, by_id: dict[str, _Paper], by_key: dict[str, _Paper]
+) -> _Paper | None:
     if record.arxiv_id:
         if paper := by_id.get(record.arxiv_id):
             return paper
@@ -387,32 +424,113 @@ def _match(
     return by_key.get(key)
 
 
-def _fields(record: PaperRecord) -> dict:
-    return {
-        "arxiv_id": record.arxiv_id or None,
-        "title": record.title,
-        "abstract": record.abstract,
-        "authors": list(record.authors),
-        "url": record.url,
-        "published": record.published,
-    }
+def _fields(record: PaperRecord) -> tuple:
+    """The record's values of UPDATABLE_FIELDS, an empty one as None (as COPY writes NULL)."""
+    return (
+        record.arxiv_id or None,
+        record.title or None,
+        record.abstract or None,
+        json.dumps(record.authors) if record.authors else None,
+        record.url or None,
+        record.published,
+    )
 
 
-def _enrich(paper: Paper, record: PaperRecord, key: str) -> bool:
-    """Apply what the record states to the paper; True when anything changed.
+def _papers_insert(
+    cursor,
+    to_create: list[tuple[_Paper, PaperRecord, str]],
+    day_of: Callable[[PaperRecord], date],
+) -> None:
+    """Insert the new papers with ids taken in order, so the oldest keeps the smallest.
+
+    Each is inserted as last listed on its record's day, which `_record_listing`
+    would otherwise set by rewriting every new row (and its search indexes)
+    once more; a later day of the same paper still moves it on there.
+    """
+    if not to_create:
+        return
+    table = Paper._meta.db_table
+    cursor.execute(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+        " FROM generate_series(1, %s) ORDER BY 1",
+        [len(to_create)],
+    )
+    now = timezone.now()
+    columns = ", ".join(
+        ("id", *UPDATABLE_FIELDS, "title_key", "last_listed", "created_at", "updated_at")
+    )
+    pks = [pk for (pk,) in cursor.fetchall()]
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for (paper, record, key), pk in zip(to_create, pks, strict=True):
+            paper.pk = pk
+            # The id is the paper's: a later record of the batch may have given it.
+            copy.write_row(
+                (
+                    pk,
+                    paper.arxiv_id,
+                    record.title,
+                    record.abstract,
+                    json.dumps(record.authors),
+                    record.url,
+                    record.published,
+                    key,
+                    day_of(record),
+                    now,
+                    now,
+                )
+            )
+
+
+def _papers_update(
+    cursor, to_update: dict[_Paper, tuple[PaperRecord, str] | None], linked: set[_Paper]
+) -> set[int]:
+    """Apply each first record's non-empty fields and each later arXiv id; the ids changed.
 
     A field the record leaves empty keeps its stored value: a trending page
-    has no authors, and importing one must not erase them.
+    has no authors, and importing one must not erase them. The ids returned
+    are of the papers whose first record changed something, not of those that
+    only took an arXiv id from a later record.
     """
-    changed = False
-    for name, value in _fields(record).items():
-        if value in (None, "", []) or getattr(paper, name) == value:
-            continue
-        setattr(paper, name, value)
-        changed = True
-    if changed:
-        paper.title_key = key
-    return changed
+    if not to_update:
+        return set()
+    cursor.execute(f"TRUNCATE {STAGING}")
+    with cursor.copy(f"COPY {STAGING} FROM STDIN") as copy:
+        for paper, first in to_update.items():
+            link = paper.arxiv_id if paper in linked else None
+            if first is None:
+                copy.write_row((paper.pk, link, *[None] * 7))
+            else:
+                record, key = first
+                arxiv_id, title, abstract, authors, url, published = _fields(record)
+                copy.write_row(
+                    (paper.pk, link, arxiv_id, title, key, abstract, authors, url, published)
+                )
+    table = Paper._meta.db_table
+    changed = " OR ".join(
+        f"paper.{name} IS DISTINCT FROM coalesce(staged.{name}, paper.{name})"
+        for name in UPDATABLE_FIELDS
+    )
+    assignments = ", ".join(
+        f"{name} = coalesce(staged.{name}, paper.{name})" for name in UPDATABLE_FIELDS[1:]
+    )
+    cursor.execute(
+        f"""
+        WITH staged AS (
+            SELECT staged.*, ({changed}) AS changed
+            FROM {STAGING} AS staged JOIN {table} AS paper ON paper.id = staged.paper_id
+        )
+        UPDATE {table} AS paper SET
+            {assignments},
+            arxiv_id = coalesce(staged.arxiv_id, staged.link_arxiv_id, paper.arxiv_id),
+            title_key = CASE WHEN staged.changed THEN staged.title_key ELSE paper.title_key END,
+            updated_at = %s
+        FROM staged
+        WHERE paper.id = staged.paper_id AND (staged.changed OR staged.link_arxiv_id IS NOT NULL)
+        RETURNING paper.id, staged.changed
+        """,
+        [timezone.now()],
+    )
+    return {pk for pk, changed in cursor.fetchall() if changed}
 
 
 def _record_listing(
