@@ -240,11 +240,15 @@ def _rank_candidates(matching: QuerySet, result: Search) -> QuerySet:
         return matching
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
-    in_title = matching.filter(title_vector=result.query).order_by().values("pk")
-    recent = matching.order_by("-pk").values("pk")
-    return Paper.objects.filter(
-        Q(pk__in=in_title[:RANK_CANDIDATES]) | Q(pk__in=recent[:RANK_CANDIDATES])
-    )
+    in_title = matching.filter(title_vector=result.query).order_by()
+    recent = matching.order_by("-pk")
+    # Fetched as ids: an OR of two IN-subqueries cannot use an index and
+    # makes PostgreSQL scan the whole table.
+    ids = {
+        *in_title.values_list("pk", flat=True)[:RANK_CANDIDATES],
+        *recent.values_list("pk", flat=True)[:RANK_CANDIDATES],
+    }
+    return Paper.objects.filter(pk__in=ids)
 
 
 def _sort(wanted: str, result: Search) -> str:

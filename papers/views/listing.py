@@ -74,8 +74,9 @@ def facets(papers, request: HttpRequest, *, sampled: bool = False) -> dict:
     When too many papers match to count them all, the counts are over the
     first FACET_SAMPLE results, and the page says so.
     """
-    matching = papers.values("pk")
-    matching = matching[:FACET_SAMPLE] if sampled else matching.order_by()
+    # Any FACET_SAMPLE papers make a sample: dropping the order spares a sort.
+    matching = papers.order_by().values("pk")
+    matching = matching[:FACET_SAMPLE] if sampled else matching
     tags = (
         Tagging.objects.filter(
             paper__in=matching,

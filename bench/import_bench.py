@@ -1,0 +1,391 @@
+"""How long `manage.py import_listing` takes on a corpus, against what the database needs.
+
+    uv run python bench/corpus.py --size 10000          # once: the corpus file
+    uv run python bench/import_bench.py --size 10000
+    uv run python bench/import_bench.py --size 100000 --profile
+
+In a fresh database of its own (data directory /tmp/bench-data/import-<corpus>,
+its own embedded PostgreSQL; never ./var/), for one corpus file:
+
+(a) the bound: the corpus read (gunzip, one json.loads a line, whitespace
+    collapsed) and streamed with one COPY into a scratch table with the
+    columns of papers_paper (LIKE papers_paper, so the same stored generated
+    columns, the weighted search_vector among them, are computed for every
+    row), then the GIN index on search_vector built. "(a+)" adds the other
+    indexes papers_paper has (read from pg_indexes: primary key, unique
+    arxiv_id, title_key, title trigrams, ...), which the real import
+    maintains too. The scratch table is dropped afterwards.
+(b) `manage.py import_listing FILE --format jsonl --date 2026-07-01` into
+    the empty database, in a child process, with its peak RSS (GNU time,
+    else getrusage);
+(c) the same command again: a re-import, which must change nothing.
+
+Reports seconds, the ratio to (a) and the peak RSS of the import process,
+and the size of the tables afterwards. With --profile, the papers tables
+are emptied and the import and the re-import are run again under cProfile
+(with ANALYZE of the papers tables after each),
+their time split by phase (parsing, matching, inserting, vocabulary,
+listing entries, import history, SQL round trips). cProfile slows Python
+down, so its seconds are larger than (b)'s and (c)'s; read the shares.
+"""
+
+import argparse
+import gzip
+import json
+import pstats
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness import (
+    CORPUS_LISTING_DATE,
+    PROJECT_ROOT,
+    bench_data_dir,
+    check_code_unchanged,
+    code_fingerprint,
+    corpus_argument,
+    corpus_path,
+    django_setup,
+    import_corpus,
+    machine,
+    manage,
+    mib,
+    table,
+)
+
+SCRATCH = "bench_copy_bound"
+SEARCH_INDEX = "paper_search_vector"
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    corpus_argument(parser)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run the import under cProfile and split its time by phase",
+    )
+    args = parser.parse_args()
+    corpus = corpus_path(args)
+    data_dir = bench_data_dir(f"import-{corpus.name.removesuffix('.jsonl.gz')}", fresh=True)
+    print(f"corpus: {corpus} ({corpus.stat().st_size / 1024 / 1024:.1f} MiB gzipped)")
+    print(f"data directory: {data_dir}")
+    print(f"machine: {machine()}")
+    fingerprint = code_fingerprint()
+    print(f"application code: {fingerprint}")
+    started = time.perf_counter()
+    django_setup(data_dir)
+    print(f"server start: {time.perf_counter() - started:.1f} s")
+
+    migrate = manage("migrate", "--noinput")
+    print(f"migrate: {migrate.seconds:.1f} s")
+    # What any manage.py command costs before it does anything: part of (b) and (c).
+    startup = min(manage("shell", "-c", "pass").seconds for _ in range(3))
+    print(f"server settings: {server_settings()}")
+
+    read_only = time_reading(corpus)
+    checkpoint()
+    bound = copy_bound(corpus)
+    checkpoint()
+
+    first = import_corpus(corpus)
+    papers = paper_count()
+    checkpoint()
+    again = import_corpus(corpus)
+    if papers != paper_count():
+        raise SystemExit("the re-import changed the number of papers")
+
+    bound_seconds = bound["copy"] + bound["search_vector GIN"]
+    bound_all = bound_seconds + sum(v for k, v in bound.items() if k.startswith("+"))
+    rows = [
+        ["manage.py start-up (a no-op command)", f"{startup:.1f}", "", "", ""],
+        ["read + json.loads only (in (a))", f"{read_only:.1f}", "", "", ""],
+        ["(a) COPY with stored tsvector", f"{bound['copy']:.1f}", "", "", ""],
+        ["(a) GIN index on search_vector", f"{bound['search_vector GIN']:.1f}", "", "", ""],
+        ["(a) bound: COPY + GIN", f"{bound_seconds:.1f}", "1.0", "", ""],
+        *(
+            [f"(a+) index {name[1:]}", f"{seconds:.1f}", "", "", ""]
+            for name, seconds in bound.items()
+            if name.startswith("+")
+        ),
+        [
+            f"(a+) bound with all {1 + sum(k.startswith('+') for k in bound)} indexes",
+            f"{bound_all:.1f}",
+            f"{bound_all / bound_seconds:.1f}",
+            "",
+            "",
+        ],
+        [
+            "(b) import_listing, empty database",
+            f"{first.seconds:.1f}",
+            f"{first.seconds / bound_seconds:.1f}",
+            f"{first.peak_rss_mib:.0f}" if first.peak_rss_mib else "?",
+            first.summary,
+        ],
+        [
+            "(c) import_listing again (re-import)",
+            f"{again.seconds:.1f}",
+            f"{again.seconds / bound_seconds:.1f}",
+            f"{again.peak_rss_mib:.0f}" if again.peak_rss_mib else "?",
+            again.summary,
+        ],
+    ]
+    print()
+    print(f"{papers:,} papers; ratio = seconds / (a) bound")
+    print(table(["step", "seconds", "ratio", "peak RSS MiB", "summary"], rows))
+    print(f"(b)/(a+) = {first.seconds / bound_all:.1f}")
+    print()
+    print(table(["relation", "rows", "table MiB", "indexes MiB"], relation_sizes()))
+    if args.profile:
+        print()
+        profile_import(corpus)
+    check_code_unchanged(fingerprint)
+
+
+def server_settings() -> str:
+    from django.db import connection
+
+    names = ["server_version", "shared_buffers", "work_mem", "maintenance_work_mem", "max_wal_size"]
+    with connection.cursor() as cursor:
+        values = []
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            values.append(f"{name}={cursor.fetchone()[0]}")
+    return ", ".join(values)
+
+
+def checkpoint() -> None:
+    """Flush dirty pages so that one step's writes are not paid for by the next."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+
+
+def paper_count() -> int:
+    from papers.models import Paper
+
+    return Paper.objects.count()
+
+
+def corpus_rows(corpus: Path, now: datetime):
+    """The corpus as papers_paper rows, with the least work that still gives the same columns."""
+    with gzip.open(corpus, "rb") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            title = " ".join(record["title"].split())
+            yield (
+                record.get("id") or None,
+                title,
+                " ".join(_NOT_WORD.sub(" ", title.casefold()).split()),
+                " ".join((record.get("abstract") or "").split()),
+                json.dumps(record.get("authors") or [], ensure_ascii=False),
+                "",
+                record.get("first_listed") or None,
+                now,
+                now,
+            )
+
+
+def time_reading(corpus: Path) -> float:
+    started = time.perf_counter()
+    for _ in corpus_rows(corpus, datetime.now(UTC)):
+        pass
+    return time.perf_counter() - started
+
+
+def copy_bound(corpus: Path) -> dict[str, float]:
+    """(a): COPY into a scratch copy of papers_paper, then its indexes, one at a time."""
+    import psycopg
+    from django.conf import settings
+
+    timings: dict[str, float] = {}
+    with psycopg.connect(settings.DATABASE_URL, autocommit=True) as connection:
+        connection.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        # The same columns, defaults, identity and generated search_vector; no indexes.
+        connection.execute(
+            f"CREATE TABLE {SCRATCH} (LIKE papers_paper "
+            "INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY)"
+        )
+        started = time.perf_counter()
+        with connection.transaction(), connection.cursor() as cursor:
+            columns = (
+                "arxiv_id, title, title_key, abstract, authors, url, published, "
+                "created_at, updated_at"
+            )
+            with cursor.copy(f"COPY {SCRATCH} ({columns}) FROM STDIN") as copy:
+                for row in corpus_rows(corpus, datetime.now(UTC)):
+                    copy.write_row(row)
+        timings["copy"] = time.perf_counter() - started
+        # papers_paper's own index definitions, pointed at the scratch table:
+        # the search_vector GIN first (the bound), then the others (a+).
+        indexes = connection.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'papers_paper' "
+            "ORDER BY indexname <> %s, indexname",
+            [SEARCH_INDEX],
+        ).fetchall()
+        for name, definition in indexes:
+            statement = definition.replace(
+                f"INDEX {name} ON public.papers_paper ", f"INDEX bench_{name} ON {SCRATCH} "
+            )
+            started = time.perf_counter()
+            connection.execute(statement)
+            label = "search_vector GIN" if name == SEARCH_INDEX else f"+{name}"
+            timings[label] = time.perf_counter() - started
+        connection.execute(f"DROP TABLE {SCRATCH}")
+    return timings
+
+
+def relation_sizes() -> list[list[str]]:
+    from django.db import connection
+
+    rows = []
+    with connection.cursor() as cursor:
+        for relation in ("papers_paper", "papers_listingentry", "papers_searchterm"):
+            cursor.execute(
+                f"SELECT count(*), pg_table_size(%s), pg_indexes_size(%s) FROM {relation}",
+                [relation, relation],
+            )
+            count, table_bytes, index_bytes = cursor.fetchone()
+            rows.append([relation, f"{count:,}", mib(table_bytes), mib(index_bytes)])
+        cursor.execute(
+            "SELECT indexname, pg_relation_size(quote_ident(indexname)) FROM pg_indexes "
+            "WHERE tablename = 'papers_paper' ORDER BY 2 DESC"
+        )
+        for name, size in cursor.fetchall():
+            rows.append([f"  index {name}", "", "", mib(size)])
+    return rows
+
+
+# Where an import's time goes, by the functions that do each part of it:
+# (file name ending, function name, calling function or None for any caller).
+# Cumulative times: the indented phases are parts of listing_import, and the
+# SQL round trips are spread over all of them. Names of earlier and later
+# versions of the import service are both listed; a missing one adds nothing.
+PHASES = [
+    (
+        "read + gunzip the file",
+        [("import_listing.py", "_read", None), ("import_listing.py", "_decompressed", None)],
+    ),
+    ("parse (JSON, clean text, dedupe)", [("formats.py", "parse_listing", None)]),
+    ("listing_import, all of it", [("service.py", "listing_import", None)]),
+    ("  match: fetch existing papers", [("service.py", "_existing_papers", None)]),
+    ("  title_key for every record", [("text.py", "title_key", None)]),
+    ("  compare fields (_enrich)", [("service.py", "_enrich", None)]),
+    (
+        "  write new papers",
+        [("query.py", "bulk_create", "_upsert_papers"), ("service.py", "_papers_insert", None)],
+    ),
+    (
+        "  write known papers",
+        [("query.py", "bulk_update", "_upsert_papers"), ("service.py", "_papers_update", None)],
+    ),
+    ("  vocabulary (search_terms_add)", [("services.py", "search_terms_add", None)]),
+    ("  listing, entries, last_listed", [("service.py", "_record_listing", None)]),
+    (
+        "  import history (job, links)",
+        [("service.py", "_command_job", None), ("service.py", "_history_link", None)],
+    ),
+    ("SQL statements (cursor execute)", [("utils.py", "_execute", None)]),
+]
+
+
+def phase_seconds(stats: pstats.Stats, functions) -> float:
+    total = 0.0
+    for (file_name, _, function), entry in stats.stats.items():
+        for suffix, name, caller in functions:
+            if function != name or not file_name.endswith(suffix):
+                continue
+            if caller is None:
+                total += entry[3]
+            else:
+                # Only the calls made by `caller`: entry[4] maps callers to their share.
+                total += sum(
+                    timing[3] for (_, _, calling), timing in entry[4].items() if calling == caller
+                )
+    return total
+
+
+def empty_papers_tables() -> None:
+    """Every table of the papers app emptied, as in a database that has never imported."""
+    from django.db import connection
+
+    tables = [
+        name
+        for name in connection.introspection.django_table_names(only_existing=True)
+        if name.startswith("papers_")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        cursor.execute("CHECKPOINT")
+
+
+PROFILE_TIMEOUT = 20 * 60
+
+
+def analyze_papers_tables() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("papers_paper", "papers_listingentry", "papers_listing", "papers_searchterm"):
+            cursor.execute(f"ANALYZE {table}")
+
+
+def profile_import(corpus: Path) -> None:
+    """The import and the re-import again, under cProfile, their time split by phase."""
+    empty_papers_tables()
+    runs = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for label in ("import", "re-import"):
+            profile = Path(scratch) / f"{label}.prof"
+            command = [
+                sys.executable,
+                "-m",
+                "cProfile",
+                "-o",
+                str(profile),
+                str(PROJECT_ROOT / "manage.py"),
+                "import_listing",
+                str(corpus),
+                "--format",
+                "jsonl",
+                "--date",
+                CORPUS_LISTING_DATE,
+            ]
+            started = time.perf_counter()
+            subprocess.run(
+                command, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=PROFILE_TIMEOUT
+            )
+            seconds = time.perf_counter() - started
+            runs[label] = (seconds, pstats.Stats(str(profile)))
+            # The tables were emptied and refilled seconds ago: give the re-import
+            # the statistics autovacuum would soon have. Without them the first
+            # staged UPDATE of the re-import once ran for over ten minutes.
+            analyze_papers_tables()
+    rows = []
+    for phase, functions in PHASES:
+        row = [phase]
+        for _, stats in runs.values():
+            total = max(entry[3] for entry in stats.stats.values())
+            seconds = phase_seconds(stats, functions)
+            row += [f"{seconds:.1f}", f"{100 * seconds / total:.0f}%"]
+        rows.append(row)
+    walls = ", ".join(f"{label} {seconds:.1f} s" for label, (seconds, _) in runs.items())
+    print(f"under cProfile (which slows Python code down): {walls} wall")
+    headers = ["phase (cumulative)", "import s", "share", "re-import s", "share"]
+    print(table(headers, rows))
+    for label, (_, stats) in runs.items():
+        print()
+        print(f"{label}: top functions by own time")
+        stats.sort_stats("tottime").print_stats(12)
+
+
+if __name__ == "__main__":
+    main()
