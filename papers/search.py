@@ -12,7 +12,8 @@ says how the query was read.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
@@ -24,6 +25,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
+from django.db import connection, transaction
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -343,12 +345,13 @@ def did_you_mean(text: str) -> str:
     known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
     corrected = text
     for word in set(words) - known:
-        candidates = (
-            SearchTerm.objects.annotate(similarity=TrigramSimilarity("word", word))
-            .filter(similarity__gte=CANDIDATE_SIMILARITY)
-            .order_by("-similarity")
-            .values_list("word", "ndoc")[:CANDIDATES]
-        )
+        with trigram_threshold("pg_trgm.similarity_threshold", CANDIDATE_SIMILARITY):
+            candidates = list(
+                SearchTerm.objects.filter(word__trigram_similar=word)
+                .annotate(similarity=TrigramSimilarity("word", word))
+                .order_by("-similarity")
+                .values_list("word", "ndoc")[:CANDIDATES]
+            )
         scored = [
             (SequenceMatcher(None, word, candidate).ratio(), ndoc, candidate)
             for candidate, ndoc in candidates
@@ -359,13 +362,26 @@ def did_you_mean(text: str) -> str:
     return corrected if corrected.lower() != text.lower() else ""
 
 
-def closest_titles(text: str, *, limit: int = 3) -> QuerySet:
+def closest_titles(text: str, *, limit: int = 3) -> list[Paper]:
     """Papers whose titles look most like the query (trigram similarity): for typos in titles."""
-    return (
-        Paper.objects.annotate(similarity=TrigramWordSimilarity(text, "title"))
-        .filter(similarity__gte=SUGGESTION_SIMILARITY)
-        .order_by("-similarity")[:limit]
-    )
+    with trigram_threshold("pg_trgm.word_similarity_threshold", SUGGESTION_SIMILARITY):
+        return list(
+            Paper.objects.filter(title__trigram_word_similar=text)
+            .annotate(similarity=TrigramWordSimilarity(text, "title"))
+            .order_by("-similarity")[:limit]
+        )
+
+
+@contextmanager
+def trigram_threshold(setting: str, value: float) -> Iterator[None]:
+    """Let the trigram operators (which the title and word indexes serve) use our threshold.
+
+    A `similarity >= x` filter cannot use a trigram index; the `%` and `%>`
+    operators can, with the threshold set for this transaction only.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [setting, str(value)])
+        yield
 
 
 RELATED_TERMS = 12
