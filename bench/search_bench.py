@@ -286,14 +286,14 @@ def explain(raw: str, scope) -> None:
 
     with CaptureQueriesContext(connection) as captured:
         run_once(raw, "", scope)
-    # The page query is the one with LIMIT (25, or fewer when fewer match);
-    # the count comes before it and the snippets after.
+    # The page query selects whole papers with a LIMIT of at most a page
+    # (fewer when fewer match); counts, candidate ids and snippets do not.
     page_sql = next(
         q["sql"]
         for q in captured.captured_queries
-        if 'FROM "papers_paper"' in q["sql"]
-        and not q["sql"].startswith("SELECT COUNT")
-        and re.search(r" LIMIT \d+$", q["sql"])
+        if '"papers_paper"."abstract"' in q["sql"]
+        and (limit := re.search(r" LIMIT (\d+)$", q["sql"]))
+        and int(limit[1]) <= PAGE_SIZE
     )
     explain_sql(f"page query of {raw or '(empty)'!r}", page_sql)
 
