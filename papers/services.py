@@ -4,6 +4,8 @@ Every function takes objects the caller already fetched through the
 visibility rule; none of them looks anything up by a raw id from a request.
 """
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
@@ -208,30 +210,59 @@ def highlights_reanchor(*, paper_ids: Iterable[int]) -> int:
     return detached
 
 
-def search_terms_add(*, paper_ids: list[int]) -> None:
-    """Count the words of newly created papers into the search vocabulary.
+# The words of the vocabulary: letters only, three or more (as the search box reads them).
+VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}")
 
-    One set-based statement: every distinct word of each paper (the 'simple'
-    configuration keeps words unstemmed, as people type them) adds one to
-    that word's document count.
+
+def vocabulary_words(title: str, abstract: str) -> set[str]:
+    """The words a paper counts for in the search vocabulary: unstemmed, in lower case."""
+    return set(VOCABULARY_WORD.findall(f"{title} {abstract}".lower()))
+
+
+def search_terms_add(*, paper_ids: list[int]) -> None:
+    """Count the words of newly created papers into the search vocabulary."""
+    search_terms_count(_papers_words(paper_ids))
+
+
+def search_terms_count(counts: Counter[str], *, removed: bool = False) -> None:
+    """Add to each word's document count (or take away, when the papers are `removed`).
+
+    One statement for all the words, in word order so that two transactions
+    changing the same words lock them in the same order. A word no paper
+    uses any more leaves the vocabulary.
     """
-    if not paper_ids:
+    if not counts:
         return
+    words, ndocs = zip(*sorted(counts.items()), strict=True)
     with connection.cursor() as cursor:
+        if not removed:
+            cursor.execute(
+                """
+                INSERT INTO papers_searchterm (word, ndoc)
+                SELECT * FROM unnest(%s::text[], %s::int[])
+                ON CONFLICT (word) DO UPDATE SET ndoc = papers_searchterm.ndoc + EXCLUDED.ndoc
+                """,
+                [list(words), list(ndocs)],
+            )
+            return
         cursor.execute(
             """
-            INSERT INTO papers_searchterm (word, ndoc)
-            SELECT word, count(*)
-            FROM papers_paper AS paper,
-                 unnest(tsvector_to_array(
-                     to_tsvector('simple', paper.title || ' ' || paper.abstract)
-                 )) AS word
-            WHERE paper.id = ANY(%s) AND word ~ '^[[:alpha:]]{3,}$'
-            GROUP BY word
-            ON CONFLICT (word) DO UPDATE SET ndoc = papers_searchterm.ndoc + EXCLUDED.ndoc
+            UPDATE papers_searchterm AS term
+            SET ndoc = GREATEST(term.ndoc - gone.ndoc, 0)
+            FROM unnest(%s::text[], %s::int[]) AS gone (word, ndoc)
+            WHERE term.word = gone.word
             """,
-            [paper_ids],
+            [list(words), list(ndocs)],
         )
+        cursor.execute("DELETE FROM papers_searchterm WHERE ndoc = 0")
+
+
+def _papers_words(paper_ids: list[int]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    papers = Paper.objects.filter(pk__in=paper_ids).values_list("title", "abstract")
+    for title, abstract in papers.iterator(chunk_size=2000):
+        counts.update(vocabulary_words(title, abstract))
+    return counts
 
 
 def _list_slug(workspace: Workspace, title: str, *, exclude: int | None = None) -> str:
@@ -383,29 +414,9 @@ def search_terms_remove(*, paper_ids: list[int]) -> None:
     """Take the words of papers about to be deleted out of the search vocabulary.
 
     The inverse of `search_terms_add`, counted from the papers' text as it is
-    now; a word no paper uses any more leaves the vocabulary.
+    now.
     """
-    if not paper_ids:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH gone AS (
-                SELECT word, count(*) AS ndoc
-                FROM papers_paper AS paper,
-                     unnest(tsvector_to_array(
-                         to_tsvector('simple', paper.title || ' ' || paper.abstract)
-                     )) AS word
-                WHERE paper.id = ANY(%s) AND word ~ '^[[:alpha:]]{3,}$'
-                GROUP BY word
-            )
-            UPDATE papers_searchterm AS term
-            SET ndoc = GREATEST(term.ndoc - gone.ndoc, 0)
-            FROM gone WHERE term.word = gone.word
-            """,
-            [paper_ids],
-        )
-        cursor.execute("DELETE FROM papers_searchterm WHERE ndoc = 0")
+    search_terms_count(_papers_words(paper_ids), removed=True)
 
 
 # What a merged paper takes from its duplicates when it has none of its own.

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
-from papers.importing.formats import detect_format, listing_name, parse_listing
+from papers.importing.formats import detect_format, parse_listing
 from papers.importing.records import ListingError, ParsedListing
 from papers.importing.service import (
     ImportResult,
@@ -274,10 +274,8 @@ class _Run:
         results, done = [], 0
         for stored, listing in parsed:
             result = listing_import(
-                records=listing.records,
-                warnings=listing.warnings,
-                rejected=sum(warning.dropped for warning in listing.warnings),
-                name=self.job.listing_name or listing_name(listing, stored.source_format),
+                listing=listing,
+                name=self.job.listing_name,
                 source_format=stored.source_format,
                 file_name=stored.name,
                 sha256=stored.sha256,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from papers.importing.records import PaperRecord
+from papers.importing.records import PaperRecord, ParsedListing
 from papers.importing.service import listing_import
 from papers.models import ImportJob, Paper
 
@@ -13,8 +13,7 @@ MONDAY, TUESDAY = date(2026, 3, 2), date(2026, 3, 3)
 
 def imported(*records: PaperRecord):
     return listing_import(
-        records=list(records),
-        warnings=[],
+        listing=ParsedListing(records=list(records)),
         name="Daily",
         source_format="jsonl",
         file_name="daily.jsonl",

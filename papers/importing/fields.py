@@ -33,10 +33,10 @@ from datetime import date
 
 from papers.importing.records import (
     DateLine,
-    ListingError,
     PaperRecord,
     ParsedListing,
     ParseWarning,
+    no_papers_error,
 )
 from papers.importing.text import clean_abstract, clean_text, decode_latex, title_key
 
@@ -212,11 +212,7 @@ def listing_from(items: Iterable[Item]) -> ParsedListing:
     listing.date_lines = _date_lines(records)
     listing.warnings.sort(key=lambda warning: warning.line)
     if not listing.records:
-        if listing.warnings:
-            first = listing.warnings[0]
-            message = f"no papers found; the first problem: {first.message}"
-            raise ListingError(message, line=first.line)
-        raise ListingError("no papers found")
+        raise no_papers_error(listing.warnings)
     return listing
 
 

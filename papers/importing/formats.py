@@ -15,7 +15,7 @@ from papers.importing.bibtex import parse_bibtex
 from papers.importing.csv_listing import parse_csv
 from papers.importing.json_listing import parse_json, parse_jsonl
 from papers.importing.papershelf import parse_papershelf
-from papers.importing.records import ParsedListing
+from papers.importing.records import ParsedListing, RecordStream
 from papers.importing.trending import parse_trending
 from papers.models import Listing
 
@@ -62,11 +62,14 @@ def parse_listing(data: bytes, *, source_format: str, today: date) -> ParsedList
     return PARSERS[source_format](data, today=today)
 
 
-def listing_name(parsed: ParsedListing, source_format: str) -> str:
-    """The name the file gives its listing, else a name for its kind of file."""
+def listing_name(parsed: ParsedListing | RecordStream, source_format: str) -> str:
+    """The name the file gives its listing, else a name for its kind of file.
+
+    A stream knows whether its records are dated only once it has been read.
+    """
     if parsed.name:
         return parsed.name
-    if source_format in _DATED_RECORD_FORMATS and any(r.listing_date for r in parsed.records):
+    if source_format in _DATED_RECORD_FORMATS and parsed.dated:
         return DAILY_LIST_NAME
     return DEFAULT_NAMES[source_format]
 
@@ -92,6 +95,20 @@ def detect_format(data: bytes, file_name: str = "") -> str:
     if _has_title_column(head):
         return Listing.Format.CSV
     return _EXTENSIONS.get(PurePath(file_name).suffix.casefold(), Listing.Format.TRENDING)
+
+
+def is_jsonl(head: bytes) -> bool:
+    """Whether a file's first bytes alone show JSON Lines: a first line that is one object.
+
+    Enough to read the rest a line at a time; anything less certain is
+    told from the whole file by `detect_format`.
+    """
+    first_line = _lines(head.decode("utf-8", errors="replace").removeprefix("\ufeff").lstrip())[0]
+    try:
+        document = json.loads(first_line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and "papershelf" not in document
 
 
 def _json_object_format(data: bytes, head: str) -> str:

@@ -17,14 +17,16 @@ thousands should not stop the rest. An array is one JSON document, so a
 syntax error anywhere rejects the file, naming the line and column.
 """
 
+import codecs
+import io
 import json
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import date
 
 from papers.importing.decode import listing_text
 from papers.importing.fields import Item, listing_from, paper_from_fields
-from papers.importing.records import ListingError, ParsedListing, ParseWarning
+from papers.importing.records import ListingError, ParsedListing, ParseWarning, RecordStream
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
@@ -32,7 +34,12 @@ _DECODER = json.JSONDecoder()
 
 def parse_jsonl(data: bytes, *, today: date) -> ParsedListing:
     """Read a JSON Lines file, a paper a line; `today` is unused (records state dates)."""
-    return listing_from(_jsonl_papers(listing_text(data)))
+    return listing_from(jsonl_items(io.BytesIO(data)))
+
+
+def jsonl_stream(lines: Iterable[bytes]) -> RecordStream:
+    """A JSON Lines file read a line at a time while it is imported (see RecordStream)."""
+    return RecordStream(jsonl_items(lines))
 
 
 def parse_json(data: bytes, *, today: date) -> ParsedListing:
@@ -40,16 +47,66 @@ def parse_json(data: bytes, *, today: date) -> ParsedListing:
     return listing_from(_array_papers(listing_text(data)))
 
 
-def _jsonl_papers(text: str) -> Iterator[Item]:
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except (ValueError, RecursionError) as error:
-            yield ParseWarning(number, f"{_problem(error)}: not imported", dropped=True)
-            continue
-        yield from _paper_from_object(value, line=number)
+def jsonl_items(lines: Iterable[bytes]) -> Iterator[Item]:
+    """The papers and warnings of a JSON Lines file given as its lines of bytes.
+
+    Each line is decoded on its own, so the file is never held whole; what
+    `listing_text` rejects (a bad byte, a NUL, an empty file) is rejected
+    here too, with the same line and byte.
+    """
+    number = offset = 0
+    empty = True
+    for raw in lines:
+        for line, start in _line_texts(raw, offset):
+            number += 1
+            text = _line_text(line, number=number, offset=start)
+            if not text.strip():
+                continue
+            empty = False
+            yield from _jsonl_line(text, number)
+        offset += len(raw)
+    if empty:
+        raise ListingError("the file is empty")
+
+
+def _line_texts(raw: bytes, offset: int) -> Iterator[tuple[bytes, int]]:
+    """The lines in one LF-ended line of bytes, with their offsets in the file.
+
+    CR and CRLF end lines too, as `listing_text` counts them.
+    """
+    raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+    if b"\r" not in raw:
+        yield raw, offset
+        return
+    for line in raw.split(b"\r"):
+        yield line, offset
+        offset += len(line) + 1
+
+
+def _line_text(line: bytes, *, number: int, offset: int) -> str:
+    """One line as text; a bad byte or a NUL is a ListingError naming its line and byte."""
+    if number == 1 and line.startswith(codecs.BOM_UTF8):
+        line, offset = line[len(codecs.BOM_UTF8) :], offset + len(codecs.BOM_UTF8)
+    nul = line.find(b"\0")
+    end = nul if nul != -1 else len(line)
+    try:
+        text = line[:end].decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"not UTF-8 text: invalid byte 0x{line[error.start]:02x}"
+        raise ListingError(message, line=number, offset=offset + error.start) from None
+    if nul != -1:
+        message = "contains a NUL byte: this is not a text file"
+        raise ListingError(message, line=number, offset=offset + nul)
+    return text
+
+
+def _jsonl_line(line: str, number: int) -> Iterator[Item]:
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError) as error:
+        yield ParseWarning(number, f"{_problem(error)}: not imported", dropped=True)
+        return
+    yield from _paper_from_object(value, line=number)
 
 
 def _array_papers(text: str) -> Iterator[Item]:

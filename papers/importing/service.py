@@ -9,19 +9,22 @@ Imports write one at a time: each takes `imports_lock` first (see there).
 """
 
 import json
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import batched
+from queue import Full, Queue
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from papers.importing.records import PaperRecord, ParseWarning
+from papers.importing.formats import listing_name
+from papers.importing.records import PaperRecord, ParsedListing, ParseWarning, RecordStream
 from papers.importing.text import title_key
 from papers.models import (
     ImportFile,
@@ -34,11 +37,17 @@ from papers.models import (
     ReadingState,
     Tagging,
 )
-from papers.services import highlights_reanchor, search_terms_add, search_terms_remove
+from papers.services import (
+    highlights_reanchor,
+    search_terms_count,
+    search_terms_remove,
+    vocabulary_words,
+)
 
 BATCH_SIZE = 1000
 
-Progress = Callable[[int, int], None]
+# Papers done, and how many there are when that is known before the end.
+Progress = Callable[[int, int | None], None]
 
 # The advisory lock of the write phase (PostgreSQL's two-key form; the first
 # key is a namespace of our own, apart from papers.models.WORKER_LOCK).
@@ -99,67 +108,62 @@ class ImportResult:
 @transaction.atomic
 def listing_import(
     *,
-    records: list[PaperRecord],
-    warnings: list[ParseWarning],
-    name: str,
+    listing: ParsedListing | RecordStream,
+    name: str | None,
     source_format: str,
     file_name: str,
     sha256: str,
     default_date: date,
     listing_date: date | None = None,
     imported_by: User | None = None,
-    rejected: int = 0,
     dry_run: bool = False,
     progress: Progress | None = None,
     job: ImportJob | None = None,
 ) -> ImportResult:
-    """Upsert the papers of `records` and record one listing per listing date.
+    """Upsert the papers of `listing` and record one listing per listing date.
 
-    `listing_date` overrides the dates the records carry; records without a
-    date go into the listing for `default_date`. `job` is the admin import
-    the records are a file of; without one (the command), the import is
-    recorded as a job of its own.
+    The records are read once, a batch at a time, and only what the listings
+    need of each (its line, date, rank and paper) is kept, so a RecordStream
+    of any size imports in the memory of its number of papers, not of its
+    text. `name` defaults to the file's own. `listing_date` overrides the
+    dates the records carry; records without a date go into the listing for
+    `default_date`. `job` is the admin import the records are a file of;
+    without one (the command), the import is recorded as a job of its own.
     """
     started = timezone.now()
     imports_lock()
-    result = ImportResult(warnings=list(warnings), rejected=rejected, dry_run=dry_run)
+    result = ImportResult(dry_run=dry_run)
 
     def day_of(record: PaperRecord) -> date:
         return listing_date or record.listing_date or default_date
 
-    by_date: dict[date, list[PaperRecord]] = defaultdict(list)
-    for record in records:
-        by_date[day_of(record)].append(record)
-
-    paper_ids, outcomes = _upsert_papers(records, day_of=day_of, progress=progress)
+    entries, vocabulary = _upsert_papers(
+        listing.records, day_of=day_of, progress=progress, outcomes=result.outcomes
+    )
+    # Read only now: a stream finds its warnings as it is read.
+    result.warnings = list(listing.warnings)
+    result.rejected = sum(warning.dropped for warning in result.warnings)
     listed = {
-        day: _listed_once(day, day_records, paper_ids, result)
-        for day, day_records in sorted(by_date.items())
+        day: _listed_once(day, _in_rank_order(day_entries), result)
+        for day, day_entries in sorted(_by_date(entries).items())
     }
-    for day_records in listed.values():
-        for record in day_records:
-            result.counts[outcomes[record]] += 1
-    result.outcomes = outcomes
-    created_ids = [
-        paper_ids[record] for record, outcome in outcomes.items() if outcome == Outcome.CREATED
-    ]
-    search_terms_add(paper_ids=created_ids)
+    for day_entries in listed.values():
+        for entry in day_entries:
+            result.counts[entry.outcome] += 1
+    created_ids = [entry.paper.pk for entry in entries if entry.outcome == Outcome.CREATED]
     # An edited title or abstract moves the passages people highlighted in it.
     highlights_reanchor(
-        paper_ids={
-            paper_ids[record] for record, outcome in outcomes.items() if outcome == "updated"
-        }
+        paper_ids={entry.paper.pk for entry in entries if entry.outcome == Outcome.UPDATED}
     )
-
-    for day, day_records in listed.items():
+    name = name or listing_name(listing, source_format)
+    for day, day_entries in listed.items():
         counts = dict.fromkeys(Outcome, 0)
-        for record in day_records:
-            counts[outcomes[record]] += 1
-        ranked_paper_ids = [paper_ids[record] for record in day_records]
-        listing, written = _record_listing(
+        for entry in day_entries:
+            counts[entry.outcome] += 1
+        written_listing, written = _record_listing(
             name=name,
             day=day,
-            ranked_paper_ids=ranked_paper_ids,
+            ranked_paper_ids=[entry.paper.pk for entry in day_entries],
             counts=counts,
             provenance={
                 "source_format": source_format,
@@ -169,9 +173,9 @@ def listing_import(
                 "rejected_count": result.rejected,
             },
         )
-        result.listings.append(listing)
+        result.listings.append(written_listing)
         if written:
-            result.listings_written.append(listing)
+            result.listings_written.append(written_listing)
 
     if dry_run:
         transaction.set_rollback(True)
@@ -180,7 +184,7 @@ def listing_import(
         job = _command_job(
             result,
             started=started,
-            records=len(records),
+            records=len(entries),
             file_name=file_name,
             sha256=sha256,
             source_format=source_format,
@@ -189,7 +193,44 @@ def listing_import(
             imported_by=imported_by,
         )
     _history_link(job, result, created_ids)
+    search_terms_count(vocabulary)
+    if len(created_ids) >= ANALYZE_AFTER:
+        # The planner's statistics would otherwise describe the table as it
+        # was before, until autovacuum gets to it: a query that expects a
+        # few hundred papers can take minutes over a million.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Paper._meta.db_table}")
     return result
+
+
+# An import that creates this many papers updates the planner's statistics.
+ANALYZE_AFTER = 10_000
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    """What a listing needs of a record once its text is written: where, when, which paper."""
+
+    line: int
+    day: date
+    # Which of the file's dates the record states, in order of first
+    # appearance: a day that `listing_date` merges lists them one after another.
+    group: int
+    rank: int | None
+    paper: "_Paper"
+    outcome: Outcome
+
+
+def _by_date(entries: list[_Entry]) -> dict[date, list[_Entry]]:
+    by_date: dict[date, list[_Entry]] = defaultdict(list)
+    for entry in entries:
+        by_date[entry.day].append(entry)
+    return by_date
+
+
+def _in_rank_order(entries: list[_Entry]) -> list[_Entry]:
+    """A day's entries by the rank the file gives, unranked after ranked, else in file order."""
+    return sorted(entries, key=lambda entry: (entry.group, entry.rank is None, entry.rank or 0))
 
 
 def import_job_tally(*, job: ImportJob, result: ImportResult, file_name: str) -> None:
@@ -256,83 +297,88 @@ def _history_link(job: ImportJob, result: ImportResult, created_ids: list[int]) 
         )
 
 
-def _listed_once(
-    day: date,
-    day_records: list[PaperRecord],
-    paper_ids: dict[PaperRecord, int],
-    result: ImportResult,
-) -> list[PaperRecord]:
-    """The day's records, less those naming a paper the day's listing already has.
+def _listed_once(day: date, day_entries: list[_Entry], result: ImportResult) -> list[_Entry]:
+    """The day's entries, less those naming a paper the day's listing already has.
 
-    Parsers keep a paper once per date, but two records can still meet in one
-    paper here: when `listing_date` merges a file's dates into one, or when a
-    title matches a paper whose id another record gave.
+    Parsers of whole files keep a paper once per date, but two records can
+    still meet in one paper here: in a stream, when `listing_date` merges a
+    file's dates into one, or when a title matches a paper whose id another
+    record gave.
     """
-    first_line: dict[int, int] = {}
-    kept: list[PaperRecord] = []
-    for record in day_records:
-        paper_id = paper_ids[record]
-        if paper_id in first_line:
-            message = f"same paper as line {first_line[paper_id]} on {day:%Y-%m-%d}: listed once"
-            result.warnings.append(ParseWarning(record.line, message, dropped=True))
+    first_line: dict[_Paper, int] = {}
+    kept: list[_Entry] = []
+    for entry in day_entries:
+        if entry.paper in first_line:
+            message = f"same paper as line {first_line[entry.paper]} on {day:%Y-%m-%d}: listed once"
+            result.warnings.append(ParseWarning(entry.line, message, dropped=True))
             result.rejected += 1
         else:
-            first_line[paper_id] = record.line
-            kept.append(record)
+            first_line[entry.paper] = entry.line
+            kept.append(entry)
     return kept
 
 
 def _upsert_papers(
-    records: list[PaperRecord], *, day_of: Callable[[PaperRecord], date], progress: Progress | None
-) -> tuple[dict[PaperRecord, int], dict[PaperRecord, Outcome]]:
-    """Match each record to a paper, create or enrich the papers; their ids and outcomes.
+    records: Iterable[PaperRecord],
+    *,
+    day_of: Callable[[PaperRecord], date],
+    progress: Progress | None,
+    outcomes: dict[PaperRecord, Outcome],
+) -> tuple[list[_Entry], Counter[str]]:
+    """Match each record to a paper, create or enrich the papers.
 
+    Returns an entry per record, and the vocabulary of the papers created.
     Matching is sequential, in Python, on what it needs (ids and title keys);
     the papers' text goes to the database with COPY, a batch at a time: new
     papers straight into their table, the records of known papers into a
-    staging table that one UPDATE compares and applies.
+    staging table that one UPDATE compares and applies. The first records'
+    outcomes go into `outcomes`, for a preview.
     """
-    paper_ids: dict[PaperRecord, int] = {}
-    outcomes: dict[PaperRecord, Outcome] = {}
+    total = len(records) if isinstance(records, Sized) else None
+    entries: list[_Entry] = []
     # Papers met earlier in this import, so that a paper listed twice (on two
     # dates, say) is created once and counted as unchanged the second time.
     seen_ids: dict[str, _Paper] = {}
     seen_keys: dict[str, _Paper] = {}
     known: dict[int, _Paper] = {}
+    groups: dict[date | None, int] = {}
+    vocabulary: Counter[str] = Counter()
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGING} (paper_id bigint, link_arxiv_id text,"
             " arxiv_id text, title text, title_key text, abstract text, authors jsonb,"
             " url text, published date) ON COMMIT DROP"
         )
-        done = 0
-        for batch in batched(records, BATCH_SIZE, strict=False):
-            keys = [title_key(record.title) for record in batch]
-            by_id, by_key = _existing_papers(batch, keys, known)
-            by_id.update(seen_ids)
-            by_key.update(seen_keys)
-            matched: list[_Paper] = []
+        for batch, keys, words in _read_ahead(_prepared(records)):
+            by_id, by_key = _existing_papers(batch, keys, known, seen_ids, seen_keys)
+            batch_entries: list[_Entry] = []
             to_create: list[tuple[_Paper, PaperRecord, str]] = []
             # The known papers this batch writes to: the first record of
             # each in this import, and which took an arXiv id on a later one.
-            to_update: dict[_Paper, tuple[PaperRecord, str] | None] = {}
+            to_update: dict[_Paper, tuple[_Entry, PaperRecord, str] | None] = {}
             linked: set[_Paper] = set()
-            for record, key in zip(batch, keys, strict=True):
-                paper = _match(record, key, by_id, by_key)
+            for record, key, record_words in zip(batch, keys, words, strict=True):
+                paper = _match(record, key, by_id, by_key, seen_ids, seen_keys)
+                group = groups.setdefault(record.listing_date, len(groups))
+                entry = _Entry(
+                    record.line, day_of(record), group, record.rank, paper, Outcome.UNCHANGED
+                )
                 if paper is None:
-                    paper = _Paper(pk=None, arxiv_id=record.arxiv_id or None, created=True)
+                    entry.paper = paper = _Paper(
+                        pk=None, arxiv_id=record.arxiv_id or None, created=True
+                    )
                     to_create.append((paper, record, key))
-                    outcomes[record] = Outcome.CREATED
+                    entry.outcome = Outcome.CREATED
+                    vocabulary.update(record_words)
                 elif paper.met:
-                    outcomes[record] = _link_again(paper, record, linked)
+                    entry.outcome = _link_again(paper, record, linked)
                 else:
-                    # Unless the UPDATE below finds that the record changes the paper.
-                    outcomes[record] = Outcome.UNCHANGED
-                    to_update[paper] = (record, key)
+                    # Unchanged unless the UPDATE below finds that the record changes the paper.
+                    to_update[paper] = (entry, record, key)
                     if record.arxiv_id:
                         paper.arxiv_id = record.arxiv_id
                 paper.met = True
-                matched.append(paper)
+                batch_entries.append(entry)
                 if paper.arxiv_id:
                     by_id[paper.arxiv_id] = seen_ids[paper.arxiv_id] = paper
                 by_key.setdefault(key, paper)
@@ -343,16 +389,80 @@ def _upsert_papers(
             changed = _papers_update(cursor, to_update, linked)
             for paper, first in to_update.items():
                 if first is not None and paper.pk in changed:
-                    outcomes[first[0]] = Outcome.UPDATED
-            for record, paper in zip(batch, matched, strict=True):
-                paper_ids[record] = paper.pk
+                    first[0].outcome = Outcome.UPDATED
             for paper, _, _ in to_create:
                 known[paper.pk] = paper
-            done += len(batch)
+            for record, entry in zip(batch, batch_entries, strict=True):
+                if len(outcomes) < OUTCOMES_KEPT:
+                    outcomes[record] = entry.outcome
+            entries.extend(batch_entries)
             if progress:
-                progress(done, len(records))
+                progress(len(entries), total)
         cursor.execute(f"DROP TABLE {STAGING}")
-    return paper_ids, outcomes
+    return entries, vocabulary
+
+
+Prepared = tuple[tuple[PaperRecord, ...], list[str], list[set[str]]]
+
+
+def _prepared(records: Iterable[PaperRecord]) -> Iterator[Prepared]:
+    """The records in batches, with what matching and the vocabulary need of each."""
+    for batch in batched(records, BATCH_SIZE, strict=False):
+        keys = [title_key(record.title) for record in batch]
+        words = [vocabulary_words(record.title, record.abstract) for record in batch]
+        yield batch, keys, words
+
+
+# How many prepared batches the reading thread may be ahead.
+READ_AHEAD = 4
+_END = object()
+
+
+def _read_ahead(batches: Iterator[Prepared]) -> Iterator[Prepared]:
+    """The batches, read and prepared by a thread of their own while the caller writes.
+
+    Reading a file is Python's work and writing it the database's: in one
+    thread they take turns; with a reading thread the server computes one
+    batch's search vectors while the next batch is parsed (the thread runs
+    while this one waits on the server). An error in the file is raised here,
+    in the caller's thread and transaction.
+    """
+    queue: Queue = Queue(maxsize=READ_AHEAD)
+    stopped = threading.Event()
+
+    def put(item) -> None:
+        while not stopped.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return
+            except Full:
+                continue
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                put(batch)
+                if stopped.is_set():
+                    return
+        except Exception as error:  # re-raised in the caller's thread
+            put(error)
+        else:
+            put(_END)
+
+    thread = threading.Thread(target=read, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _END:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stopped.set()
+        thread.join()
+
+
+# How many records' outcomes an import keeps for its preview.
+OUTCOMES_KEPT = 100
 
 
 # Where the records of papers already known wait for the UPDATE that applies them.
@@ -390,17 +500,25 @@ def _link_again(paper: _Paper, record: PaperRecord, linked: set[_Paper]) -> Outc
 
 
 def _existing_papers(
-    batch: Iterable[PaperRecord], keys: list[str], known: dict[int, _Paper]
+    batch: Iterable[PaperRecord],
+    keys: list[str],
+    known: dict[int, _Paper],
+    seen_ids: dict[str, _Paper],
+    seen_keys: dict[str, _Paper],
 ) -> tuple[dict[str, _Paper], dict[str, _Paper]]:
-    """The papers the batch's ids and title keys name, as `known` has them if it does."""
-    ids = {record.arxiv_id for record in batch if record.arxiv_id}
+    """The stored papers the batch's ids and title keys name, as `known` has them if it does.
+
+    Ids and keys this import has met are not looked up: `seen_ids` and
+    `seen_keys` have their papers.
+    """
+    ids = {record.arxiv_id for record in batch if record.arxiv_id} - seen_ids.keys()
     by_id = {
         arxiv_id: known.setdefault(pk, _Paper(pk=pk, arxiv_id=arxiv_id))
         for pk, arxiv_id in Paper.objects.filter(arxiv_id__in=ids).values_list("pk", "arxiv_id")
     }
     # Oldest first, so a title shared by several papers always resolves to the same one.
     oldest = (
-        Paper.objects.filter(title_key__in=set(keys))
+        Paper.objects.filter(title_key__in=set(keys) - seen_keys.keys())
         .order_by("title_key", "pk")
         .distinct("title_key")
         .values_list("title_key", "pk", "arxiv_id")
@@ -412,16 +530,22 @@ def _existing_papers(
 
 
 def _match(
-    record: PaperRecord, key: str, by_id: dict[str, _Paper], by_key: dict[str, _Paper]
+    record: PaperRecord,
+    key: str,
+    by_id: dict[str, _Paper],
+    by_key: dict[str, _Paper],
+    seen_ids: dict[str, _Paper],
+    seen_keys: dict[str, _Paper],
 ) -> _Paper | None:
+    """The paper a record names: met earlier in this import, else stored, else None (new)."""
     if record.arxiv_id:
-        if paper := by_id.get(record.arxiv_id):
+        if paper := seen_ids.get(record.arxiv_id) or by_id.get(record.arxiv_id):
             return paper
         # An id arriving later enriches the paper its title matched, but two
         # different ids are two papers even when their titles agree.
-        candidate = by_key.get(key)
+        candidate = seen_keys.get(key) or by_key.get(key)
         return candidate if candidate is not None and not candidate.arxiv_id else None
-    return by_key.get(key)
+    return seen_keys.get(key) or by_key.get(key)
 
 
 def _fields(record: PaperRecord) -> tuple:
@@ -482,7 +606,7 @@ def _papers_insert(
 
 
 def _papers_update(
-    cursor, to_update: dict[_Paper, tuple[PaperRecord, str] | None], linked: set[_Paper]
+    cursor, to_update: dict[_Paper, tuple[_Entry, PaperRecord, str] | None], linked: set[_Paper]
 ) -> set[int]:
     """Apply each first record's non-empty fields and each later arXiv id; the ids changed.
 
@@ -500,11 +624,14 @@ def _papers_update(
             if first is None:
                 copy.write_row((paper.pk, link, *[None] * 7))
             else:
-                record, key = first
+                _, record, key = first
                 arxiv_id, title, abstract, authors, url, published = _fields(record)
                 copy.write_row(
                     (paper.pk, link, arxiv_id, title, key, abstract, authors, url, published)
                 )
+    # Autovacuum never analyzes a temporary table; without statistics the
+    # planner has chosen nested loops over the whole papers table here.
+    cursor.execute(f"ANALYZE {STAGING}")
     table = Paper._meta.db_table
     changed = " OR ".join(
         f"paper.{name} IS DISTINCT FROM coalesce(staged.{name}, paper.{name})"
@@ -556,14 +683,19 @@ def _record_listing(
         listing.save()
     if current != ranked_paper_ids:
         listing.entries.all().delete()
-        ListingEntry.objects.bulk_create(
-            ListingEntry(listing=listing, paper_id=paper_id, rank=rank)
-            for rank, paper_id in enumerate(ranked_paper_ids, start=1)
-        )
+        _entries_insert(listing, ranked_paper_ids)
         Paper.objects.filter(entries__listing=listing).filter(
             Q(last_listed__isnull=True) | Q(last_listed__lt=day)
         ).update(last_listed=day)
     return listing, True
+
+
+def _entries_insert(listing: Listing, ranked_paper_ids: list[int]) -> None:
+    """The listing's entries in rank order, with COPY: a dump's listing has a million."""
+    statement = f"COPY {ListingEntry._meta.db_table} (listing_id, paper_id, rank) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for rank, paper_id in enumerate(ranked_paper_ids, start=1):
+            copy.write_row((listing.pk, paper_id, rank))
 
 
 def _count_fields(counts: dict[Outcome, int]) -> dict[str, int]:

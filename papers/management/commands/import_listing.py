@@ -4,33 +4,49 @@
     curl ... | manage.py import_listing - --date 2026-03-14
 
 The format is told from the content unless --format names it; a gzipped
-file is decompressed first. The file is parsed in full first; a file that
-cannot be read as a listing is rejected with the line and the reason, and
-nothing is written. Otherwise the import runs in one transaction and the last
-line of standard output is the summary.
+file is decompressed as it is read. A JSON Lines file (an arXiv dump of any
+size) is read a line at a time while it is imported; other formats are parsed
+in full first. A file that cannot be read as a listing is rejected with the
+line and the reason, and nothing is written: the import runs in one
+transaction. The last line of standard output is the summary.
 """
 
 import gzip
 import hashlib
-import io
+import os
+import shutil
 import sys
+import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from papers.importing.formats import PARSERS, detect_format, listing_name, parse_listing
-from papers.importing.records import ListingError, ParsedListing
+from papers.importing.formats import PARSERS, detect_format, is_jsonl, parse_listing
+from papers.importing.json_listing import jsonl_stream
+from papers.importing.records import ListingError, ParsedListing, RecordStream
 from papers.importing.service import listing_import
+from papers.models import Listing
 
 PROGRESS_WIDTH = 30
 AUTO = "auto"
 GZIP_MAGIC = b"\x1f\x8b"
-# A cap on what a gzipped file may expand to, so a small hostile file cannot
-# fill the memory: four times the largest arXiv dump imported so far (123 MiB).
+# A cap on what a gzipped file in a format parsed whole may expand to, so a
+# small hostile file cannot fill the memory: four times the largest arXiv
+# dump imported so far (123 MiB). JSON Lines is read a line at a time instead.
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
+# A line of JSON Lines longer than this is no paper, and is not read whole.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+HEAD_BYTES = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
+# What errors reading a damaged gzip file raises, wherever the damage is.
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class Command(BaseCommand):
@@ -63,83 +79,155 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, **options) -> None:
-        file_name, raw = self._read(path)
-        data = self._decompressed(file_name, raw)
-        detected = options["format"] == AUTO
-        source_format = (
-            detect_format(data, file_name.removesuffix(".gz")) if detected else options["format"]
-        )
-        today = timezone.localdate()
-        try:
-            parsed = parse_listing(data, source_format=source_format, today=today)
-        except ListingError as error:
-            # A file rejected for a format it was not meant to be in should say so.
-            read_as = f" read as {source_format} (told from the content)," if detected else ""
-            raise CommandError(f"{file_name}:{read_as} rejected: {error}") from error
-
-        if options["verbosity"] >= 1:
-            if detected:
+        with _opened(path) as (file_name, file):
+            sha256 = _sha256(file)
+            file.seek(0)
+            gzipped = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+            head = self._content(file_name, file, gzipped, limit=HEAD_BYTES)
+            detected = options["format"] == AUTO
+            streamed = options["format"] == Listing.Format.JSONL or (detected and is_jsonl(head))
+            if streamed:
+                source_format = Listing.Format.JSONL
+                listing = self._stream(file_name, file, gzipped)
+            else:
+                data = self._content(file_name, file, gzipped, limit=MAX_DECOMPRESSED_BYTES)
+                source_format = (
+                    detect_format(data, file_name.removesuffix(".gz"))
+                    if detected
+                    else options["format"]
+                )
+                listing = self._parsed(file_name, data, source_format, detected)
+            if detected and options["verbosity"] >= 1:
                 self.stdout.write(f"Format: {source_format} (told from the content)")
-            self._say_dates(parsed, options["date"], today)
-
-        result = listing_import(
-            records=parsed.records,
-            warnings=parsed.warnings,
-            rejected=sum(warning.dropped for warning in parsed.warnings),
-            name=options["name"] or listing_name(parsed, source_format),
-            source_format=source_format,
-            file_name=Path(file_name).name,
-            sha256=hashlib.sha256(raw).hexdigest(),
-            default_date=today,
-            listing_date=options["date"],
-            dry_run=options["dry_run"],
-            progress=self._progress if self.stderr.isatty() else None,
-        )
+            try:
+                result = listing_import(
+                    listing=listing,
+                    name=options["name"],
+                    source_format=source_format,
+                    file_name=Path(file_name).name,
+                    sha256=sha256,
+                    default_date=timezone.localdate(),
+                    listing_date=options["date"],
+                    dry_run=options["dry_run"],
+                    progress=self._progress(file) if self.stderr.isatty() else None,
+                )
+            except ListingError as error:
+                raise _rejected(file_name, error, source_format, detected) from error
+            finally:
+                if self.stderr.isatty():
+                    self.stderr.write("")
+        if options["verbosity"] >= 1:
+            self._say_dates(listing, options["date"])
         # The import service adds warnings of its own (a paper met twice on
         # one listing), so the warnings are the result's, not the parser's.
         for warning in result.warnings:
             self.stderr.write(f"{file_name}:{warning.line}: {warning.message}")
         self.stdout.write(self.style.SUCCESS(result.summary()))
 
-    def _read(self, path: str) -> tuple[str, bytes]:
-        if path == "-":
-            return "<stdin>", sys.stdin.buffer.read()
+    def _parsed(
+        self, file_name: str, data: bytes, source_format: str, detected: bool
+    ) -> ParsedListing:
         try:
-            return path, Path(path).read_bytes()
-        except OSError as error:
-            raise CommandError(f"{path}: cannot read: {error.strerror}") from error
+            return parse_listing(data, source_format=source_format, today=timezone.localdate())
+        except ListingError as error:
+            raise _rejected(file_name, error, source_format, detected) from error
 
-    def _decompressed(self, file_name: str, data: bytes) -> bytes:
-        if not data.startswith(GZIP_MAGIC):
-            return data
+    def _content(self, file_name: str, file: BinaryIO, gzipped: bool, *, limit: int) -> bytes:
+        """Up to `limit` bytes of the file's content (decompressed); more is an error."""
+        file.seek(0)
         try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as archive:
-                content = archive.read(MAX_DECOMPRESSED_BYTES + 1)
-        except (OSError, EOFError, zlib.error) as error:
+            if gzipped:
+                with gzip.GzipFile(fileobj=file) as archive:
+                    content = archive.read(limit + 1)
+            else:
+                content = file.read(limit + 1)
+        except GZIP_ERRORS as error:
             message = f"{file_name}: rejected: not a readable gzip file ({error})"
             raise CommandError(message) from error
-        if len(content) > MAX_DECOMPRESSED_BYTES:
+        if limit == HEAD_BYTES:
+            return content[:limit]
+        if len(content) > limit:
             raise CommandError(
-                f"{file_name}: rejected: more than {MAX_DECOMPRESSED_BYTES // 1024 // 1024} MiB "
-                "once decompressed"
+                f"{file_name}: rejected: more than {limit // 1024 // 1024} MiB once decompressed"
             )
         return content
 
-    def _say_dates(self, parsed: ParsedListing, chosen: date | None, today: date) -> None:
+    def _stream(self, file_name: str, file: BinaryIO, gzipped: bool) -> RecordStream:
+        file.seek(0)
+        content = gzip.GzipFile(fileobj=file) if gzipped else file
+        return jsonl_stream(_lines(content))
+
+    def _say_dates(self, listing: ParsedListing | RecordStream, chosen: date | None) -> None:
         if chosen:
             self.stdout.write(f"Listing date: {chosen:%Y-%m-%d} (from --date)")
-        elif parsed.date_lines:
-            for date_line in parsed.date_lines:
-                self.stdout.write(
-                    f"Listing date: {date_line.date:%Y-%m-%d} "
-                    f"(line {date_line.line} says '{date_line.text}')"
-                )
-        if not chosen and any(record.listing_date is None for record in parsed.records):
+            return
+        for date_line in listing.date_lines:
+            self.stdout.write(
+                f"Listing date: {date_line.date:%Y-%m-%d} "
+                f"(line {date_line.line} says '{date_line.text}')"
+            )
+        if listing.undated:
+            today = timezone.localdate()
             self.stdout.write(f"Listing date: {today:%Y-%m-%d} (today: the file states no date)")
 
-    def _progress(self, done: int, total: int) -> None:
-        filled = PROGRESS_WIDTH * done // total
-        bar = "#" * filled + "-" * (PROGRESS_WIDTH - filled)
-        self.stderr.write(f"\r[{bar}] {done:,}/{total:,} papers", ending="")
-        if done == total:
-            self.stderr.write("")
+    def _progress(self, file: BinaryIO):
+        """A progress bar: through the papers when their number is known, else the file."""
+        size = os.fstat(file.fileno()).st_size or 1
+
+        def show(done: int, total: int | None) -> None:
+            fraction = done / total if total else file.tell() / size
+            filled = min(PROGRESS_WIDTH, int(PROGRESS_WIDTH * fraction))
+            bar = "#" * filled + "-" * (PROGRESS_WIDTH - filled)
+            self.stderr.write(f"\r[{bar}] {done:,} papers", ending="")
+
+        return show
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[tuple[str, BinaryIO]]:
+    """The file to import, opened; standard input is copied to a temporary file first.
+
+    The file is read twice (its checksum, then its content), which a pipe
+    cannot be.
+    """
+    if path == "-":
+        with tempfile.TemporaryFile() as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool, CHUNK_BYTES)
+            spool.seek(0)
+            yield "<stdin>", spool
+        return
+    try:
+        file = Path(path).open("rb")  # noqa: SIM115 (closed below, after the import)
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read: {error.strerror}") from error
+    with file:
+        yield path, file
+
+
+def _sha256(file: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(partial(file.read, CHUNK_BYTES), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _lines(content: BinaryIO) -> Iterator[bytes]:
+    """The content's lines; an overlong line or a damaged gzip file is a ListingError."""
+    number = 0
+    try:
+        for line in iter(partial(content.readline, MAX_LINE_BYTES + 1), b""):
+            number += 1
+            if len(line) > MAX_LINE_BYTES:
+                message = f"a line longer than {MAX_LINE_BYTES // 1024 // 1024} MiB"
+                raise ListingError(message, line=number)
+            yield line
+    except GZIP_ERRORS as error:
+        raise ListingError(f"not a readable gzip file ({error})", line=number + 1) from error
+
+
+def _rejected(
+    file_name: str, error: ListingError, source_format: str, detected: bool
+) -> CommandError:
+    # A file rejected for a format it was not meant to be in should say so.
+    read_as = f" read as {source_format} (told from the content)," if detected else ""
+    return CommandError(f"{file_name}:{read_as} rejected: {error}")
