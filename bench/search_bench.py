@@ -4,29 +4,42 @@
     uv run python bench/search_bench.py --size 10000
     uv run python bench/search_bench.py --size 100000 --runs 20
     uv run python bench/search_bench.py --size 100000 --reuse   # keep the loaded database
+    uv run python bench/search_bench.py --size 1000000 --reuse --no-baseline
 
 In a database of its own (data directory /tmp/bench-data/search-<corpus>, its
 own embedded PostgreSQL; never ./var/):
 
 1. loads the corpus with `manage.py import_listing` in a child process (timed)
    as one listing dated 2026-07-01, then VACUUM ANALYZE (what autovacuum would
-   soon do), and makes a user with a workspace, a tag on every 200th paper and
-   "to read" on every 500th;
-2. runs a fixed mix of queries through `papers.search.search()` as the papers
-   page does: the count (Paginator), the first 25 rows, and the snippets of
-   those rows (reported apart). Each query is run --warmup times, then --runs
-   times; p50 and p95 per query and over all queries;
-3. prints EXPLAIN (ANALYZE, BUFFERS) of the page query of a few representative
+   soon do), and makes a user with a workspace, a tag on every 200th paper,
+   "to read" on every 500th and a reading list of 50 tagged papers;
+2. runs a fixed mix of queries (QUERIES) through `papers.search.search()` as
+   the papers page does: the count (Paginator), the first 25 rows, and the
+   snippets of those rows (reported apart). Each query is run --warmup times,
+   then --runs times; p50 and p95 per query and over all queries;
+3. side by side (--baseline, on by default): linkding's search on the same
+   table, for every query with text: each word an `icontains` on title or
+   abstract, AND-ed (a `-word` excluded, as linkding does), the query's
+   filters kept, newest first, count + first 25 rows (--baseline-runs times,
+   it scans the table); its p50 and p95 as a ratio to ours;
+4. known items (KNOWN_ITEMS): title queries whose paper is known; where our
+   ranking puts that paper (1 is right), and where the baseline's order does;
+5. prints EXPLAIN (ANALYZE, BUFFERS) of the page query of a few representative
    queries: does the GIN index on search_vector carry them?
-4. times whole pages, GET /w/<slug>/papers/?q=..., through Django's test
-   Client (force_login), which adds facets, "did you mean" and rendering;
-   lists each page's statements over 20 ms and EXPLAINs those of the page
-   for a typo (a query that finds nothing makes the page look for what was
-   meant);
-5. imports the 51-paper sample trending listing dated a day later and runs
+6. times whole pages through Django's test Client (force_login), which adds
+   facets, "did you mean", rendering and every other statement of the page:
+   the pages people open most (the listing's first page, a paper, a tag, a
+   reading list) and the search results of a few queries; p50, p95 and the
+   number of SQL statements of each; lists each page's statements over 20 ms
+   and EXPLAINs those of the page for a typo (a query that finds nothing
+   makes the page look for what was meant);
+7. imports the 51-paper sample trending listing dated a day later and runs
    the queries that depend on the latest listing (the empty query, the home
    page, listing:latest) again: right after a dump import the latest listing
    is the whole corpus, in daily use it is a small page.
+
+bench/http_bench.py times the same queries and pages over HTTP, through
+gunicorn, on the same database.
 
 Times are wall-clock milliseconds in this process, database included.
 "hits" is what the page counts (Paginator.count): for a very common word the
@@ -72,24 +85,67 @@ QUERIES = [
     ("known item: title words", "unsafe weights manipulation", ""),
     ("known item: pasted title", "Industrial-Grade Sensor Simulation via Gaussian Splatting", ""),
     ("common word", "model", ""),
+    ("common word", "learning", ""),
     ("common word", "transformer", ""),
     ("three common words", "large language models", ""),
+    ("four words", "vision language model hallucination", ""),
     ("rare word", "hemodynamics", ""),
+    ("rare two words", "music generation", ""),
     ("phrase", '"reinforcement learning from human feedback"', ""),
+    ("phrase", '"knowledge distillation"', ""),
     ("exclusion", "diffusion -image", ""),
+    ("exclusion", "segmentation -medical", ""),
     ("or", "lidar or radar", ""),
     ("typo (no match)", TYPO, ""),
+    ("typo (no match)", "difusion", ""),
+    ("typos, two words", "reinforcment lerning", ""),
+    ("typos, two words", "nueral netwrok", ""),
     ("filter: latest listing", "listing:latest", ""),
     ("filter: year", "year:2025", ""),
     ("text + year", "model year:2025", ""),
     ("filter: tag", f"tag:{TAG}", ""),
+    ("text + tag", f"tag:{TAG} learning", ""),
+    ("filter: status", "status:to-read", ""),
     ("text + status", "status:to-read learning", ""),
     ("sort: newest", "learning", "newest"),
     ("empty query (home page)", "", ""),
 ]
 LATEST_LISTING_QUERIES = [q for q in QUERIES if q[1] in ("", "listing:latest")]
 EXPLAINED = ["model", "hemodynamics", ""]
-PAGES = ["", "model", "unsafe weights manipulation", TYPO, "listing:latest", "year:2025"]
+# Search results pages timed whole, beside the site pages (site_pages()).
+SEARCH_PAGES = ["model", "unsafe weights manipulation", TYPO, "listing:latest", "year:2025"]
+# Title queries whose answer is known (the arXiv id): exact titles pasted, and
+# a few distinctive words of a title, some of them common ones. All are papers
+# of the first 10,000, so every corpus size has them; the synthetic papers of
+# the larger corpora reuse real titles, so there the pasted titles compete
+# with near copies.
+KNOWN_ITEMS = [
+    (
+        "Industrial-Grade Sensor Simulation via Gaussian Splatting: A Modular Framework for "
+        "Scalable Editing and Full-Stack Validation",
+        "2503.11731",
+    ),
+    ("XAttention: Block Sparse Attention with Antidiagonal Scoring", "2503.16428"),
+    ("Contour Integration Underlies Human-Like Vision", "2504.05253"),
+    (
+        "As easy as PIE: understanding when pruning causes language models to disagree",
+        "2503.21714",
+    ),
+    ("A Refined Analysis of Massive Activations in LLMs", "2503.22329"),
+    ("CoMP: Continual Multimodal Pre-training for Vision Foundation Models", "2503.18931"),
+    ("unsafe weights manipulation", "2503.11742"),
+    ("shoplifting human pose", "2504.19970"),
+    ("vague temporal adverbials", "2505.01311"),
+    ("lazy thinking peer reviews", "2504.11042"),
+    ("bird call classification pigeon", "2504.16276"),
+    ("language mixing reasoning models", "2505.14815"),
+]
+# How deep the known-item check looks for the expected paper.
+KNOWN_ITEM_DEPTH = 100
+READING_LIST_TITLE = "Benchmark reading list"
+READING_LIST_SIZE = 50
+# A filter word of a query (`tag:x`, `-status:read`): kept by the baseline.
+FILTER_WORD = re.compile(r"-?[a-z]+:\S+")
 
 
 def main() -> None:
@@ -99,14 +155,25 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (%(default)s)")
     parser.add_argument("--page-runs", type=int, default=10, help="timed page loads (%(default)s)")
     parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time linkding's icontains search on the same table (default: on)",
+    )
+    parser.add_argument(
+        "--baseline-runs",
+        type=int,
+        default=3,
+        help="timed runs per query of the baseline, after one warm-up (%(default)s)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="keep the database of an earlier run when it holds this corpus",
     )
     args = parser.parse_args()
     corpus = corpus_path(args)
-    name = f"search-{corpus.name.removesuffix('.jsonl.gz')}"
-    data_dir = bench_data_dir(name, fresh=not args.reuse)
+    data_dir = bench_data_dir(database_name(corpus), fresh=not args.reuse)
     print(f"corpus: {corpus}")
     print(f"data directory: {data_dir}")
     print(f"machine: {machine()}")
@@ -115,7 +182,7 @@ def main() -> None:
     django_setup(data_dir)
 
     load(corpus)
-    user, workspace = bench_user()
+    user, workspace, reading_list = bench_user()
     from papers.search import Scope
 
     scope = Scope(user, workspace)
@@ -126,22 +193,36 @@ def main() -> None:
     results = measure(QUERIES, scope, args.runs, args.warmup)
     print(results_table(results))
 
+    if args.baseline:
+        print()
+        print(
+            f"side by side: linkding's icontains search on the same table, count + first "
+            f"{PAGE_SIZE} rows, {args.baseline_runs} runs after 1; x = baseline / ours"
+        )
+        baseline = measure_baseline(QUERIES, scope, args.baseline_runs)
+        print(baseline_table(results, baseline))
+
+    print()
+    print(f"known items: where the paper a title query names is ranked (first {KNOWN_ITEM_DEPTH})")
+    print(known_items_table(known_items(scope, baseline=args.baseline)))
+
     print()
     for raw in EXPLAINED:
         explain(raw, scope)
 
     print()
-    print(f"whole page GET /w/{workspace.slug}/papers/?q=..., {args.page_runs} runs")
-    pages = measure_pages(PAGES, user, workspace, args.page_runs)
-    print(pages_table(pages))
+    pages = site_pages(workspace, reading_list) + search_pages(workspace, SEARCH_PAGES)
+    print(f"whole pages through the test client, {args.page_runs} runs after 1")
+    measured = measure_pages(pages, user, args.page_runs)
+    print(pages_table(measured))
     print()
-    for page in pages:
-        print(f"statements of the page {page['query']!r} over {SLOW_MS} ms:")
+    for page in measured:
+        print(f"statements of the page {page['label']!r} over {SLOW_MS} ms:")
         for seconds, sql in page["slow"]:
             print(f"  {ms(seconds):>7} ms  {outline(sql)}")
     print()
     # A query that finds nothing makes the page look for what was meant.
-    typo = next(page for page in pages if page["query"] == TYPO)
+    typo = next(page for page in measured if page["label"] == search_page_label(TYPO))
     for seconds, sql in typo["slow"][:3]:
         explain_sql(f"statement of the page {TYPO!r} ({ms(seconds)} ms)", sql)
 
@@ -151,12 +232,21 @@ def main() -> None:
     print("(latest listing: a 51-paper trending page, as in daily use)")
     print(results_table(measure(LATEST_LISTING_QUERIES, scope, args.runs, args.warmup)))
     explain("", scope)
-    print(pages_table(measure_pages(["", "listing:latest"], user, workspace, args.page_runs)))
+    latest_pages = [
+        site_pages(workspace, reading_list)[0],
+        *search_pages(workspace, ["listing:latest"]),
+    ]
+    print(pages_table(measure_pages(latest_pages, user, args.page_runs)))
     # Back to the corpus alone, so that --reuse starts from the same state.
     from papers.models import Listing
 
     Listing.objects.filter(date=TRENDING_DATE).delete()
     check_code_unchanged(fingerprint)
+
+
+def database_name(corpus: Path) -> str:
+    """The data directory of a corpus's database, under /tmp/bench-data (shared with http_bench)."""
+    return f"search-{corpus.name.removesuffix('.jsonl.gz')}"
 
 
 def load(corpus: Path) -> None:
@@ -182,9 +272,20 @@ def load(corpus: Path) -> None:
 
 
 def bench_user():
+    """The benchmark's reader: (user, their personal workspace, their reading list).
+
+    A tag on every 200th paper, "to read" on every 500th, and a reading list of
+    the first READING_LIST_SIZE tagged papers, so that the tag, status and
+    reading-list pages have something to show at every corpus size.
+    """
     from accounts.models import User
-    from papers.models import Paper, ReadingState
-    from papers.services import papers_tag, reading_state_set
+    from papers.models import Paper, ReadingList, ReadingState
+    from papers.services import (
+        list_add_papers,
+        papers_tag,
+        reading_list_create,
+        reading_state_set,
+    )
 
     user = User.objects.filter(username="bench").first()
     if user is None:
@@ -201,7 +302,15 @@ def bench_user():
     if not ReadingState.objects.filter(user=user).exists():
         for paper in Paper.objects.filter(pk__in=paper_ids[::500]):
             reading_state_set(user=user, paper=paper, status=ReadingState.Status.TO_READ)
-    return user, workspace
+    reading_list = ReadingList.objects.filter(workspace=workspace, title=READING_LIST_TITLE).first()
+    if reading_list is None:
+        reading_list = reading_list_create(workspace=workspace, title=READING_LIST_TITLE, user=user)
+        list_add_papers(
+            reading_list=reading_list,
+            papers=Paper.objects.filter(pk__in=paper_ids[::200][:READING_LIST_SIZE]).order_by("pk"),
+            user=user,
+        )
+    return user, workspace, reading_list
 
 
 def run_once(raw: str, sort: str, scope) -> tuple[int, dict[str, float]]:
@@ -279,6 +388,165 @@ def results_table(results: list[dict]) -> str:
     return table([*headers, "snippets p50"], rows)
 
 
+def baseline_parts(raw: str, scope) -> tuple[list[str], list[str], str]:
+    """What the baseline searches for: (words, excluded words, filters), as linkding splits it.
+
+    The text is what our search reads as text (so `model year:2025` is `model`
+    plus the filter); linkding splits it on spaces, a `-word` is excluded, and
+    quotes mean nothing to it (a phrase is its words). The filters are kept, as
+    linkding keeps its tag filters in the same query.
+    """
+    from papers.search import search
+
+    words = search(raw, scope=scope).text.replace('"', " ").split()
+    included = [word for word in words if not word.startswith("-")]
+    excluded = [word[1:] for word in words if word.startswith("-") and len(word) > 1]
+    filters = " ".join(word for word in raw.split() if FILTER_WORD.fullmatch(word))
+    return included, excluded, filters
+
+
+def baseline_papers(included: list[str], excluded: list[str], filters: str, scope):
+    """linkding's search on our table: an icontains scan over title and abstract, newest first."""
+    from django.db.models import Q
+
+    from papers.models import Paper
+    from papers.search import search
+
+    def contains(word: str) -> Q:
+        return Q(title__icontains=word) | Q(abstract__icontains=word)
+
+    # The stored vectors are ours, not the baseline's: they stay out of its rows.
+    papers = Paper.objects.defer("search_vector", "title_vector")
+    if filters:
+        papers = papers.filter(pk__in=search(filters, scope=scope).papers.order_by().values("pk"))
+    for word in included:
+        papers = papers.filter(contains(word))
+    for word in excluded:
+        papers = papers.exclude(contains(word))
+    return papers.order_by("-pk")
+
+
+def baseline_once(parts: tuple[list[str], list[str], str], scope) -> tuple[int, float]:
+    from django.core.paginator import Paginator
+
+    started = time.perf_counter()
+    page = Paginator(baseline_papers(*parts, scope), PAGE_SIZE).get_page(1)
+    count = page.paginator.count
+    list(page.object_list)
+    return count, time.perf_counter() - started
+
+
+def measure_baseline(queries, scope, runs: int) -> list[dict | None]:
+    """The baseline's hits and timings for each query with text; None for the others."""
+    results: list[dict | None] = []
+    for label, raw, _sort in queries:
+        parts = baseline_parts(raw, scope)
+        if not parts[0] and not parts[1]:
+            results.append(None)
+            continue
+        baseline_once(parts, scope)
+        samples = []
+        for _ in range(runs):
+            hits, seconds = baseline_once(parts, scope)
+            samples.append(seconds)
+        results.append({"hits": hits, "total": samples})
+        print(f"  baseline {label}: {ms(statistics.median(samples))} ms", file=sys.stderr)
+    return results
+
+
+def ratio(baseline: float, ours: float) -> str:
+    return f"{baseline / ours:.1f}x"
+
+
+def baseline_table(results: list[dict], baseline: list[dict | None]) -> str:
+    rows = []
+    ours_all, baseline_all = [], []
+    for result, other in zip(results, baseline, strict=True):
+        if other is None:
+            continue
+        ours_all += result["total"]
+        baseline_all += other["total"]
+        query = result["query"] + (f"  [sort={result['sort']}]" if result["sort"] else "")
+        rows.append(
+            [
+                result["label"],
+                query,
+                f"{result['hits']:,}",
+                ms(statistics.median(result["total"])),
+                ms(percentile(result["total"], 0.95)),
+                f"{other['hits']:,}",
+                ms(statistics.median(other["total"])),
+                ms(percentile(other["total"], 0.95)),
+                ratio(statistics.median(other["total"]), statistics.median(result["total"])),
+            ]
+        )
+    ours_p50, ours_p95 = percentile(ours_all, 0.5), percentile(ours_all, 0.95)
+    base_p50, base_p95 = percentile(baseline_all, 0.5), percentile(baseline_all, 0.95)
+    rows.append(
+        [
+            "all queries with text",
+            f"{len(rows)} queries",
+            "",
+            ms(ours_p50),
+            ms(ours_p95),
+            "",
+            ms(base_p50),
+            ms(base_p95),
+            f"p50 {ratio(base_p50, ours_p50)}, p95 {ratio(base_p95, ours_p95)}",
+        ]
+    )
+    headers = ["kind", "query", "hits", "p50 ms", "p95 ms"]
+    baseline_headers = ["baseline hits", "baseline p50", "baseline p95", "x (p50)"]
+    return table([*headers, *baseline_headers], rows)
+
+
+def known_items(scope, *, baseline: bool) -> list[dict]:
+    """For each known-item query, the rank of its paper in our order and in the baseline's."""
+    from papers.models import Paper
+    from papers.search import search
+
+    results = []
+    for raw, arxiv_id in KNOWN_ITEMS:
+        found = search(raw, scope=scope)
+        ranked = list(found.papers.values_list("arxiv_id", flat=True)[:KNOWN_ITEM_DEPTH])
+        result = {
+            "query": raw,
+            "arxiv_id": arxiv_id,
+            "present": Paper.objects.filter(arxiv_id=arxiv_id).exists(),
+            "rank": ranked.index(arxiv_id) + 1 if arxiv_id in ranked else None,
+            "first": ranked[0] if ranked else "",
+            "baseline_rank": None,
+        }
+        if baseline:
+            papers = baseline_papers(*baseline_parts(raw, scope), scope)
+            in_order = list(papers.values_list("arxiv_id", flat=True)[:KNOWN_ITEM_DEPTH])
+            if arxiv_id in in_order:
+                result["baseline_rank"] = in_order.index(arxiv_id) + 1
+        results.append(result)
+    return results
+
+
+def known_items_table(results: list[dict]) -> str:
+    def rank(value: int | None) -> str:
+        return str(value) if value else f"> {KNOWN_ITEM_DEPTH}"
+
+    rows = [
+        [
+            result["query"] if len(result["query"]) <= 60 else result["query"][:57] + "...",
+            result["arxiv_id"],
+            "MISSING" if not result["present"] else "yes" if result["rank"] == 1 else "NO",
+            rank(result["rank"]),
+            result["first"] if result["rank"] != 1 else "",
+            rank(result["baseline_rank"]),
+        ]
+        for result in results
+    ]
+    first = sum(result["rank"] == 1 for result in results)
+    rows.append([f"ranked first: {first} of {len(results)}", "", "", "", "", ""])
+    headers = ["query", "expected", "first?", "rank", "ranked first instead", "baseline rank"]
+    return table(headers, rows)
+
+
 def explain(raw: str, scope) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the first-page query, as the page runs it."""
     from django.db import connection
@@ -311,13 +579,50 @@ def explain_sql(label: str, sql: str) -> None:
     print()
 
 
-def measure_pages(queries: list[str], user, workspace, runs: int) -> list[dict]:
+def site_pages(workspace, reading_list) -> list[tuple[str, str, dict]]:
+    """The pages people open most: (label, path, query parameters).
+
+    The papers page without a query is the latest listing's first page (the
+    listing has no page of its own); the paper is the corpus's first, which is
+    tagged, to read and on the reading list.
+    """
+    from django.urls import reverse
+
+    from papers.models import Paper
+
+    papers = reverse("workspace_papers", args=[workspace.slug])
+    paper = Paper.objects.order_by("pk").first()
+    items = reading_list.items.count()
+    return [
+        ("listing, first page", papers, {}),
+        ("paper page", paper.url_in(workspace), {}),
+        (f"tag filter ?q=tag:{TAG}", papers, {"q": f"tag:{TAG}"}),
+        (f"reading list ({items} papers)", reading_list_path(workspace, reading_list), {}),
+    ]
+
+
+def reading_list_path(workspace, reading_list) -> str:
+    from django.urls import reverse
+
+    return reverse("list_detail", args=[workspace.slug, reading_list.pk])
+
+
+def search_page_label(raw: str) -> str:
+    return f"search ?q={raw}" if raw else "search (empty)"
+
+
+def search_pages(workspace, queries: list[str]) -> list[tuple[str, str, dict]]:
+    from django.urls import reverse
+
+    papers = reverse("workspace_papers", args=[workspace.slug])
+    return [(search_page_label(raw), papers, {"q": raw}) for raw in queries]
+
+
+def measure_pages(pages: list[tuple[str, str, dict]], user, runs: int) -> list[dict]:
     from django.db import connection, reset_queries
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
 
-    url = reverse("workspace_papers", args=[workspace.slug])
     # Static files from the source tree, as the tests do: the manifest that
     # collectstatic writes may be stale while others edit the templates.
     plain_static = {
@@ -328,23 +633,23 @@ def measure_pages(queries: list[str], user, workspace, runs: int) -> list[dict]:
     with override_settings(STORAGES=plain_static, ALLOWED_HOSTS=["testserver"]):
         client = Client()
         client.force_login(user)
-        for raw in queries:
+        for label, path, params in pages:
             # Every request starts by emptying the query log: start the capture
             # from an empty log, and read it before the next request.
             reset_queries()
             with CaptureQueriesContext(connection) as captured:
-                response = client.get(url, {"q": raw}, secure=True)
+                response = client.get(path, params, secure=True)
             sql = captured.captured_queries
             if response.status_code != 200:
-                raise SystemExit(f"GET {url}?q={raw} answered {response.status_code}")
+                raise SystemExit(f"GET {path} {params} answered {response.status_code}")
             samples = []
             for _ in range(runs):
                 started = time.perf_counter()
-                client.get(url, {"q": raw}, secure=True)
+                client.get(path, params, secure=True)
                 samples.append(time.perf_counter() - started)
             results.append(
                 {
-                    "query": raw,
+                    "label": label,
                     "samples": samples,
                     "queries": len(sql),
                     "bytes": len(response.content),
@@ -359,7 +664,7 @@ def measure_pages(queries: list[str], user, workspace, runs: int) -> list[dict]:
                     ),
                 }
             )
-            print(f"  page {raw!r}: {ms(statistics.median(samples))} ms", file=sys.stderr)
+            print(f"  page {label!r}: {ms(statistics.median(samples))} ms", file=sys.stderr)
     return results
 
 
@@ -377,7 +682,7 @@ def outline(sql: str, length: int = 160) -> str:
 def pages_table(results: list[dict]) -> str:
     rows = [
         [
-            result["query"] or "(empty)",
+            result["label"],
             ms(statistics.median(result["samples"])),
             ms(percentile(result["samples"], 0.95)),
             str(result["queries"]),
@@ -386,7 +691,7 @@ def pages_table(results: list[dict]) -> str:
         ]
         for result in results
     ]
-    headers = ["q", "p50 ms", "p95 ms", "SQL queries", "slowest SQL ms", "KiB"]
+    headers = ["page", "p50 ms", "p95 ms", "SQL queries", "slowest SQL ms", "KiB"]
     return table(headers, rows)
 
 
