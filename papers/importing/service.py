@@ -195,16 +195,32 @@ def listing_import(
     _history_link(job, result, created_ids)
     search_terms_count(vocabulary)
     if len(created_ids) >= ANALYZE_AFTER:
-        # The planner's statistics would otherwise describe the table as it
-        # was before, until autovacuum gets to it: a query that expects a
-        # few hundred papers can take minutes over a million.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Paper._meta.db_table}")
+        _papers_table_tidy()
     return result
 
 
-# An import that creates this many papers updates the planner's statistics.
+# An import that creates this many papers tidies the papers table after itself.
 ANALYZE_AFTER = 10_000
+
+
+def _papers_table_tidy() -> None:
+    """Merge what the GIN indexes have pending, and update the planner's statistics.
+
+    Every search reads a GIN index's pending list whole, so a large import
+    leaves none behind. Without fresh statistics the planner would go on
+    describing the table as it was before, until autovacuum gets to it: a
+    query that expects a few hundred papers can take minutes over a million.
+    """
+    table = Paper._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT gin_clean_pending_list(index.indexrelid::regclass)"
+            " FROM pg_index AS index JOIN pg_class AS class ON class.oid = index.indexrelid"
+            " JOIN pg_am AS method ON method.oid = class.relam"
+            " WHERE index.indrelid = %s::regclass AND method.amname = 'gin'",
+            [table],
+        )
+        cursor.execute(f"ANALYZE {table}")
 
 
 @dataclass(eq=False, slots=True)
@@ -343,6 +359,10 @@ def _upsert_papers(
     known: dict[int, _Paper] = {}
     groups: dict[date | None, int] = {}
     vocabulary: Counter[str] = Counter()
+    created = 0
+    # The search indexes' definitions, once dropped to be built again at the end.
+    rebuilt: list[str] | None = None
+    papers_before = Paper.objects.count()
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGING} (paper_id bigint, link_arxiv_id text,"
@@ -350,7 +370,12 @@ def _upsert_papers(
             " url text, published date) ON COMMIT DROP"
         )
         for batch, keys, words in _read_ahead(_prepared(records)):
-            by_id, by_key = _existing_papers(batch, keys, known, seen_ids, seen_keys)
+            # Into an empty table (a first load) every paper is new: nothing to look up.
+            by_id, by_key = (
+                _existing_papers(batch, keys, known, seen_ids, seen_keys)
+                if papers_before
+                else ({}, {})
+            )
             batch_entries: list[_Entry] = []
             to_create: list[tuple[_Paper, PaperRecord, str]] = []
             # The known papers this batch writes to: the first record of
@@ -384,6 +409,9 @@ def _upsert_papers(
                 by_key.setdefault(key, paper)
                 seen_keys.setdefault(key, paper)
             _papers_insert(cursor, to_create, day_of)
+            created += len(to_create)
+            if rebuilt is None and created >= REBUILD_AFTER and created >= papers_before:
+                rebuilt = _search_indexes_drop(cursor)
             for paper in linked:
                 to_update.setdefault(paper, None)
             changed = _papers_update(cursor, to_update, linked)
@@ -399,6 +427,8 @@ def _upsert_papers(
             if progress:
                 progress(len(entries), total)
         cursor.execute(f"DROP TABLE {STAGING}")
+        if rebuilt:
+            _search_indexes_build(cursor, rebuilt)
     return entries, vocabulary
 
 
@@ -463,6 +493,41 @@ def _read_ahead(batches: Iterator[Prepared]) -> Iterator[Prepared]:
 
 # How many records' outcomes an import keeps for its preview.
 OUTCOMES_KEPT = 100
+
+
+# An import that has created this many papers, and at least as many as the
+# table held before it, builds the GIN indexes of papers_paper anew instead
+# of adding to them (see `_search_indexes_drop`).
+REBUILD_AFTER = 20_000
+# Memory for building them: the default 64 MB makes the build spill to disk.
+BUILD_MEMORY = "512MB"
+
+
+def _search_indexes_drop(cursor) -> list[str]:
+    """Drop the GIN indexes of papers_paper for the rest of the import; their definitions.
+
+    Adding a paper's hundred-odd words to the GIN indexes costs more the
+    larger they grow: at 100k new papers, half again the COPY itself. An
+    import that at least doubles the table builds them afterwards instead,
+    in a few seconds. Dropping takes the table's exclusive lock until the
+    import commits, so searches wait for a first load or a larger one, not
+    for everyday imports; a failed import restores the indexes as they were.
+    """
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes"
+        " WHERE schemaname = current_schema() AND tablename = %s AND indexdef LIKE %s",
+        [Paper._meta.db_table, "% USING gin %"],
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in indexes]
+
+
+def _search_indexes_build(cursor, definitions: list[str]) -> None:
+    cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BUILD_MEMORY])
+    for definition in definitions:
+        cursor.execute(definition)
 
 
 # Where the records of papers already known wait for the UPDATE that applies them.

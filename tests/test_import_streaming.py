@@ -1,0 +1,82 @@
+"""Large JSON Lines files: read as a stream, and a first load builds the search indexes anew.
+
+The corpus-sized behaviour is exercised at a small scale by lowering the
+thresholds: batches of a few records, and an index rebuild after ten.
+"""
+
+import gzip
+
+import pytest
+from django.core.management import CommandError
+from django.db import connection
+
+from papers.importing import service
+from papers.models import Listing, Paper, SearchTerm
+from tests.conftest import DATA, import_listing
+
+pytestmark = pytest.mark.django_db
+
+DUMP = DATA / "formats" / "arxiv-cs-daily.head30.jsonl"
+SEARCH_INDEXES = {"paper_search_vector", "paper_title_vector", "paper_title_trgm"}
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(service, "BATCH_SIZE", 4)
+    monkeypatch.setattr(service, "REBUILD_AFTER", 10)
+
+
+def gin_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes"
+            " WHERE tablename = 'papers_paper' AND indexdef LIKE '%% USING gin %%'"
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_first_load_rebuilds_the_search_indexes_and_finds_every_paper(
+    small_batches, monkeypatch, tmp_path
+):
+    dump = tmp_path / "dump.jsonl.gz"
+    dump.write_bytes(gzip.compress(DUMP.read_bytes()))
+    dropped = []
+    drop = service._search_indexes_drop
+    monkeypatch.setattr(
+        service, "_search_indexes_drop", lambda cursor: dropped.append(1) or drop(cursor)
+    )
+
+    stdout, _ = import_listing(str(dump))
+
+    assert dropped == [1]
+    assert stdout.splitlines()[-1] == "30 papers: 30 created, 0 updated, 0 unchanged"
+    assert gin_indexes() == SEARCH_INDEXES
+    found = Paper.objects.filter(search_vector="splatting").values_list("arxiv_id", flat=True)
+    assert "2503.11731" in found
+    assert Paper.objects.filter(title__trigram_similar="Industrial-Grade Sensor Simulation")
+    assert SearchTerm.objects.get(word="splatting").ndoc >= 1
+
+
+def test_an_import_into_a_larger_table_keeps_its_indexes(small_batches, monkeypatch):
+    import_listing(str(DUMP))
+    dropped = []
+    monkeypatch.setattr(service, "_search_indexes_drop", lambda cursor: dropped.append(1))
+
+    stdout, _ = import_listing(str(DATA / "formats" / "arxiv-kaggle.head20.csv"))
+
+    assert "20 created" in stdout.splitlines()[-1]
+    assert dropped == []
+
+
+def test_a_bad_line_after_the_indexes_were_dropped_leaves_everything_as_it_was(
+    small_batches, tmp_path
+):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(DUMP.read_bytes() + b'{"title": "Bad \xff byte", "abstract": "x"}\n')
+
+    with pytest.raises(CommandError, match=r"not UTF-8 text: invalid byte 0xff \(line 31"):
+        import_listing(str(broken))
+
+    assert Paper.objects.count() == 0
+    assert Listing.objects.count() == 0
+    assert gin_indexes() == SEARCH_INDEXES
