@@ -14,8 +14,9 @@ own embedded PostgreSQL; never ./var/):
    soon do), and makes a user with a workspace, a tag on every 200th paper,
    "to read" on every 500th and a reading list of 50 tagged papers;
 2. runs a fixed mix of queries (QUERIES) through `papers.search.search()` as
-   the papers page does: the count (Paginator), the first 25 rows, and the
-   snippets of those rows (reported apart). Each query is run --warmup times,
+   the papers page does: the count (CappedPaginator: exact up to 10,000, as
+   the page shows it), the first 25 rows, and the snippets of those rows
+   (reported apart). Each query is run --warmup times,
    then --runs times; p50 and p95 per query and over all queries;
 3. side by side (--baseline, on by default): linkding's search on the same
    table, for every query with text: each word an `icontains` on title or
@@ -42,7 +43,7 @@ bench/http_bench.py times the same queries and pages over HTTP, through
 gunicorn, on the same database.
 
 Times are wall-clock milliseconds in this process, database included.
-"hits" is what the page counts (Paginator.count): for a very common word the
+"hits" is what the page counts (its paginator's count): for a very common word the
 search ranks a subset of the matches, and the count is of that subset.
 """
 
@@ -314,14 +315,14 @@ def bench_user():
 
 
 def run_once(raw: str, sort: str, scope) -> tuple[int, dict[str, float]]:
-    from django.core.paginator import Paginator
-
     from papers.search import add_snippets, search
+    from papers.views.pagination import CappedPaginator
 
     started = time.perf_counter()
     found = search(raw, scope=scope, sort=sort)
     searched = time.perf_counter()
-    page = Paginator(found.papers, PAGE_SIZE).get_page(1)
+    # As the papers page counts: exactly up to its limit, "more than" above.
+    page = CappedPaginator(found.papers, PAGE_SIZE).get_page(1)
     count = page.paginator.count
     counted = time.perf_counter()
     rows = list(page.object_list)

@@ -26,11 +26,25 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User, Workspace
+from papers.importing.text import title_key
 from papers.models import (
     Listing,
     ListingEntry,
@@ -221,34 +235,49 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
         papers = papers.annotate(
             relevance=SearchRank(F("search_vector"), result.query, cover_density=True)
             + SearchRank(F("search_vector"), result.query)
+            # A pasted title names one paper, above any that merely share its words.
+            + Case(
+                When(title_key=title_key(result.text), then=Value(EXACT_TITLE)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
         )
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result
 
 
-RANK_CANDIDATES = 2000
+RANK_CANDIDATES = 500
+# Added to the relevance of a paper whose title is the query: more than any rank.
+EXACT_TITLE = 10.0
 
 
 def _rank_candidates(matching: QuerySet, result: Search) -> QuerySet:
     """The papers worth ranking, when too many match to rank them all quickly.
 
     Ranking reads every matching vector, which for a common word means most of
-    the corpus. Above RANK_CANDIDATES matches, only the papers whose titles
-    match (the likely known items) and the most recent matches are ranked;
-    `result.ranked_subset` tells the page to say so.
+    the corpus. Up to RANK_CANDIDATES matches are ranked in full; above that,
+    only the papers whose titles match (the likely known items, where a
+    pasted title or its rarer words have few) and as many other matches, in
+    no order the index does not give for free; `result.ranked_subset` tells
+    the page to say so. Each is one statement fetching ids, none sorts the
+    matches: for a common word that is the difference between reading a few
+    hundred rows and most of the table.
     """
-    if matching.order_by()[: RANK_CANDIDATES + 1].count() <= RANK_CANDIDATES:
-        return matching
+    some = list(matching.order_by().values_list("pk", flat=True)[: RANK_CANDIDATES + 1])
+    if len(some) <= RANK_CANDIDATES:
+        # The query itself, so that a listing filter's rank stays with it.
+        return matching.filter(pk__in=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
     in_title = matching.filter(title_vector=result.query).order_by()
-    recent = matching.order_by("-pk")
-    # Fetched as ids: an OR of two IN-subqueries cannot use an index and
-    # makes PostgreSQL scan the whole table.
+    named = matching.filter(title_key=title_key(result.text)).order_by()
+    # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
+    # PostgreSQL scan the whole table.
     ids = {
+        *some[:RANK_CANDIDATES],
         *in_title.values_list("pk", flat=True)[:RANK_CANDIDATES],
-        *recent.values_list("pk", flat=True)[:RANK_CANDIDATES],
+        *named.values_list("pk", flat=True),
     }
     return Paper.objects.filter(pk__in=ids)
 
@@ -384,15 +413,17 @@ def trigram_threshold(setting: str, value: float) -> Iterator[None]:
         yield
 
 
-RELATED_TERMS = 12
+RELATED_TERMS = 6
+RELATED_PER_TERM = 25
 
 
 def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
     """The papers closest to `paper` by its most distinctive words, each with `shared_terms`.
 
     Distinctive: words of its title and abstract that few other papers use,
-    but at least one does. The papers matching most of them, ranked by the
-    index, are the related ones; the words they share are the reason shown.
+    but at least one does. Among the papers using them (a sample of each
+    word's), those the index ranks highest for all of them are the related
+    ones; the words they share are the reason shown.
     """
     words = set(re.findall(r"[^\W\d_]{4,}", f"{paper.title} {paper.abstract}".lower()))
     terms = list(
@@ -402,10 +433,19 @@ def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
     )
     if not terms:
         return []
+    # Ranking every paper that shares any of the words would read most of a
+    # large corpus (a word is rare in one paper's vocabulary, not in all of
+    # them): the ranked ones are the first few that share each word.
+    each = [
+        Paper.objects.filter(search_vector=SearchQuery(term, config="english"))
+        .exclude(pk=paper.pk)
+        .values_list("pk", flat=True)[:RELATED_PER_TERM]
+        for term in terms
+    ]
+    candidates = each[0].union(*each[1:], all=True)
     query = SearchQuery(" or ".join(terms), search_type="websearch", config="english")
     related = list(
-        Paper.objects.filter(search_vector=query)
-        .exclude(pk=paper.pk)
+        Paper.objects.filter(pk__in=candidates)
         .annotate(relevance=SearchRank(F("search_vector"), query))
         .order_by("-relevance", "-pk")[:limit]
     )

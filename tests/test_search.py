@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.models import Membership, Role
 from accounts.services import workspace_create
+from papers.importing.text import title_key
 from papers.models import Note, Paper, ReadingState, Tag, Tagging
 from papers.search import Scope, search
 from tests.conftest import SAMPLE, import_listing
@@ -54,6 +55,21 @@ def page_titles(html: str) -> list[str]:
 )
 def test_known_item_queries_put_the_paper_first(scope, query, expected):
     assert titles(query, scope)[0] == expected
+
+
+def test_a_pasted_title_puts_its_paper_above_longer_titles_with_the_same_words(scope, monkeypatch):
+    from papers import search as search_module
+
+    exact = "Massive Activations in LLMs"
+    for title in (f"{exact}: Massive Activations of LLMs Everywhere", exact):
+        Paper.objects.create(
+            title=title, title_key=title_key(title), abstract="Massive activations in LLMs."
+        )
+
+    assert titles("massive activations in llms.", scope)[0] == exact
+    # Also when so many papers match that only some are ranked.
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 1)
+    assert titles(exact, scope)[0] == exact
 
 
 def test_title_matches_rank_above_abstract_matches(scope):

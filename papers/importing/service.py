@@ -12,6 +12,7 @@ import json
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sized
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -363,7 +364,7 @@ def _upsert_papers(
     # The search indexes' definitions, once dropped to be built again at the end.
     rebuilt: list[str] | None = None
     papers_before = Paper.objects.count()
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _NewPapers(cursor, day_of) as new_papers:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGING} (paper_id bigint, link_arxiv_id text,"
             " arxiv_id text, title text, title_key text, abstract text, authors jsonb,"
@@ -371,11 +372,10 @@ def _upsert_papers(
         )
         for batch, keys, words in _read_ahead(_prepared(records)):
             # Into an empty table (a first load) every paper is new: nothing to look up.
-            by_id, by_key = (
-                _existing_papers(batch, keys, known, seen_ids, seen_keys)
-                if papers_before
-                else ({}, {})
-            )
+            by_id, by_key = ({}, {})
+            if papers_before:
+                new_papers.close()
+                by_id, by_key = _existing_papers(batch, keys, known, seen_ids, seen_keys)
             batch_entries: list[_Entry] = []
             to_create: list[tuple[_Paper, PaperRecord, str]] = []
             # The known papers this batch writes to: the first record of
@@ -408,12 +408,15 @@ def _upsert_papers(
                     by_id[paper.arxiv_id] = seen_ids[paper.arxiv_id] = paper
                 by_key.setdefault(key, paper)
                 seen_keys.setdefault(key, paper)
-            _papers_insert(cursor, to_create, day_of)
+            new_papers.write(to_create)
             created += len(to_create)
             if rebuilt is None and created >= REBUILD_AFTER and created >= papers_before:
+                new_papers.close()
                 rebuilt = _search_indexes_drop(cursor)
             for paper in linked:
                 to_update.setdefault(paper, None)
+            if to_update:
+                new_papers.close()
             changed = _papers_update(cursor, to_update, linked)
             for paper, first in to_update.items():
                 if first is not None and paper.pk in changed:
@@ -426,6 +429,7 @@ def _upsert_papers(
             entries.extend(batch_entries)
             if progress:
                 progress(len(entries), total)
+        new_papers.close()
         cursor.execute(f"DROP TABLE {STAGING}")
         if rebuilt:
             _search_indexes_build(cursor, rebuilt)
@@ -625,37 +629,59 @@ def _fields(record: PaperRecord) -> tuple:
     )
 
 
-def _papers_insert(
-    cursor,
-    to_create: list[tuple[_Paper, PaperRecord, str]],
-    day_of: Callable[[PaperRecord], date],
-) -> None:
-    """Insert the new papers with ids taken in order, so the oldest keeps the smallest.
+class _NewPapers:
+    """Writes new papers with one COPY that stays open from one batch to the next.
 
-    Each is inserted as last listed on its record's day, which `_record_listing`
-    would otherwise set by rewriting every new row (and its search indexes)
-    once more; a later day of the same paper still moves it on there.
+    Ids are taken from the sequence in order before the rows go in, so the
+    oldest paper keeps the smallest. Closing a COPY waits for the server to
+    finish it, and the server would then wait for the next batch to be
+    matched; kept open, it computes one batch's search vectors while the
+    next is matched. It is closed whenever the cursor is needed for anything
+    else (looking papers up, updating known ones, taking more ids).
+
+    Each paper goes in as last listed on its record's day, which
+    `_record_listing` would otherwise set by rewriting every new row (and
+    its search indexes) once more; a later day of the same paper still moves
+    it on there.
     """
-    if not to_create:
-        return
-    table = Paper._meta.db_table
-    cursor.execute(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
-        " FROM generate_series(1, %s) ORDER BY 1",
-        [len(to_create)],
-    )
-    now = timezone.now()
-    columns = ", ".join(
-        ("id", *UPDATABLE_FIELDS, "title_key", "last_listed", "created_at", "updated_at")
-    )
-    pks = [pk for (pk,) in cursor.fetchall()]
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for (paper, record, key), pk in zip(to_create, pks, strict=True):
-            paper.pk = pk
+
+    # Ids are taken as needed at first, then in growing blocks up to this many.
+    MOST_IDS_AT_ONCE = 65_536
+
+    def __init__(self, cursor, day_of: Callable[[PaperRecord], date]):
+        self.cursor = cursor
+        self.day_of = day_of
+        self.now = timezone.now()
+        # The ids taken and not yet given, largest first (popped from the end).
+        self.ids: list[int] = []
+        self.given = 0
+        self.copying: AbstractContextManager | None = None
+        self.copy = None
+
+    def __enter__(self) -> "_NewPapers":
+        return self
+
+    def __exit__(self, *exception) -> None:
+        if self.copying is not None:
+            copying, self.copying = self.copying, None
+            copying.__exit__(*exception)
+
+    def write(self, to_create: list[tuple[_Paper, PaperRecord, str]]) -> None:
+        if len(self.ids) < len(to_create):
+            self._take_ids(len(to_create) - len(self.ids))
+        if to_create and self.copying is None:
+            columns = ", ".join(
+                ("id", *UPDATABLE_FIELDS, "title_key", "last_listed", "created_at", "updated_at")
+            )
+            self.copying = self.cursor.copy(f"COPY {Paper._meta.db_table} ({columns}) FROM STDIN")
+            self.copy = self.copying.__enter__()
+        for paper, record, key in to_create:
+            paper.pk = self.ids.pop()
+            self.given += 1
             # The id is the paper's: a later record of the batch may have given it.
-            copy.write_row(
+            self.copy.write_row(
                 (
-                    pk,
+                    paper.pk,
                     paper.arxiv_id,
                     record.title,
                     record.abstract,
@@ -663,11 +689,26 @@ def _papers_insert(
                     record.url,
                     record.published,
                     key,
-                    day_of(record),
-                    now,
-                    now,
+                    self.day_of(record),
+                    self.now,
+                    self.now,
                 )
             )
+
+    def close(self) -> None:
+        """Finish the COPY (if one is open): the rows are in, and the cursor is free."""
+        self.__exit__(None, None, None)
+
+    def _take_ids(self, needed: int) -> None:
+        self.close()
+        count = max(needed, min(self.given, self.MOST_IDS_AT_ONCE))
+        table = Paper._meta.db_table
+        self.cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+            " FROM generate_series(1, %s) ORDER BY 1 DESC",
+            [count],
+        )
+        self.ids = [pk for (pk,) in self.cursor.fetchall()] + self.ids
 
 
 def _papers_update(
