@@ -231,7 +231,7 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     result.text = " ".join(words).strip()
     if result.text:
         result.readings.insert(0, f"text “{result.text}”")
-        papers = _rank_candidates(papers.filter(search_vector=result.query), result)
+        papers = _rank_candidates(papers, result)
         papers = papers.annotate(
             relevance=SearchRank(F("search_vector"), result.query, cover_density=True)
             + SearchRank(F("search_vector"), result.query)
@@ -248,11 +248,13 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
 
 
 RANK_CANDIDATES = 500
+# A word excluded from a web search query: "-survey".
+_EXCLUSION = re.compile(r"(?:^|\s)-\S")
 # Added to the relevance of a paper whose title is the query: more than any rank.
 EXACT_TITLE = 10.0
 
 
-def _rank_candidates(matching: QuerySet, result: Search) -> QuerySet:
+def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     """The papers worth ranking, when too many match to rank them all quickly.
 
     Ranking reads every matching vector, which for a common word means most of
@@ -264,14 +266,19 @@ def _rank_candidates(matching: QuerySet, result: Search) -> QuerySet:
     matches: for a common word that is the difference between reading a few
     hundred rows and most of the table.
     """
+    matching = filtered.filter(search_vector=result.query)
     some = list(matching.order_by().values_list("pk", flat=True)[: RANK_CANDIDATES + 1])
     if len(some) <= RANK_CANDIDATES:
         # The query itself, so that a listing filter's rank stays with it.
         return matching.filter(pk__in=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
-    in_title = matching.filter(title_vector=result.query).order_by()
-    named = matching.filter(title_key=title_key(result.text)).order_by()
+    # A title that matches is in the search vector too, so the title's own
+    # index alone answers, without the search vector's list of every match;
+    # unless a word is excluded, which the abstract may have.
+    titled = matching if _EXCLUSION.search(result.text) else filtered
+    in_title = titled.filter(title_vector=result.query).order_by()
+    named = titled.filter(title_key=title_key(result.text)).order_by()
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     ids = {

@@ -365,3 +365,25 @@ def test_an_older_listing_keeps_its_rank_order_when_papers_appear_again_later(
         "Attention as an RNN",
         "Titans: Learning to Memorize at Test Time",
     ]
+
+
+def test_an_excluded_word_in_the_abstract_excludes_a_title_match_among_many(scope, monkeypatch):
+    from papers import search as search_module
+    from papers.services import papers_tag
+
+    papers = [
+        Paper.objects.create(title=title, title_key=title_key(title), abstract=abstract)
+        for title, abstract in (
+            ("Diffusion models", "Image generation."),
+            ("Policies for robots", "Diffusion for control."),
+            ("Message passing", "Diffusion on graphs."),
+        )
+    ]
+    papers_tag(workspace=scope.workspace, papers=papers, name="generative", user=scope.user)
+    # So many match that only some are ranked: one match and one title match.
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 1)
+
+    found = titles("diffusion -image tag:generative", scope)
+
+    assert len(found) == 1
+    assert found[0] in {"Policies for robots", "Message passing"}
