@@ -24,9 +24,11 @@ Reports seconds, the ratio to (a) and the peak RSS of the import process,
 and the size of the tables afterwards. With --profile, the papers tables
 are emptied and the import and the re-import are run again under cProfile
 (with ANALYZE of the papers tables after each),
-their time split by phase (parsing, matching, inserting, vocabulary,
-listing entries, import history, SQL round trips). cProfile slows Python
-down, so its seconds are larger than (b)'s and (c)'s; read the shares.
+their time split by phase (matching, inserting, vocabulary, listing
+entries, import history, SQL round trips). cProfile sees the main thread
+only: the parsing happens in the import's reading thread, and shows as the
+time the main thread waited for it. cProfile slows Python down, so its
+seconds are larger than (b)'s and (c)'s; read the shares.
 """
 
 import argparse
@@ -270,29 +272,23 @@ def relation_sizes() -> list[list[str]]:
 # SQL round trips are spread over all of them. Names of earlier and later
 # versions of the import service are both listed; a missing one adds nothing.
 PHASES = [
-    (
-        "read + gunzip the file",
-        [("import_listing.py", "_read", None), ("import_listing.py", "_decompressed", None)],
-    ),
-    ("parse (JSON, clean text, dedupe)", [("formats.py", "parse_listing", None)]),
+    ("checksum the file", [("import_listing.py", "_sha256", None)]),
     ("listing_import, all of it", [("service.py", "listing_import", None)]),
+    (
+        "  waiting for the reading thread (parse, keys, words)",
+        [("service.py", "_read_ahead", None)],
+    ),
     ("  match: fetch existing papers", [("service.py", "_existing_papers", None)]),
-    ("  title_key for every record", [("text.py", "title_key", None)]),
-    ("  compare fields (_enrich)", [("service.py", "_enrich", None)]),
-    (
-        "  write new papers",
-        [("query.py", "bulk_create", "_upsert_papers"), ("service.py", "_papers_insert", None)],
-    ),
-    (
-        "  write known papers",
-        [("query.py", "bulk_update", "_upsert_papers"), ("service.py", "_papers_update", None)],
-    ),
-    ("  vocabulary (search_terms_add)", [("services.py", "search_terms_add", None)]),
+    ("  write new papers (COPY)", [("service.py", "write", None), ("service.py", "close", None)]),
+    ("  write known papers (staged UPDATE)", [("service.py", "_papers_update", None)]),
+    ("  build the GIN indexes", [("service.py", "_search_indexes_build", None)]),
+    ("  vocabulary", [("services.py", "search_terms_count", None)]),
     ("  listing, entries, last_listed", [("service.py", "_record_listing", None)]),
     (
         "  import history (job, links)",
         [("service.py", "_command_job", None), ("service.py", "_history_link", None)],
     ),
+    ("  merge GIN pending lists, ANALYZE", [("service.py", "_papers_table_tidy", None)]),
     ("SQL statements (cursor execute)", [("utils.py", "_execute", None)]),
 ]
 

@@ -248,8 +248,6 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
 
 
 RANK_CANDIDATES = 500
-# A word excluded from a web search query: "-survey".
-_EXCLUSION = re.compile(r"(?:^|\s)-\S")
 # Added to the relevance of a paper whose title is the query: more than any rank.
 EXACT_TITLE = 10.0
 
@@ -273,12 +271,11 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         return matching.filter(pk__in=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
-    # A title that matches is in the search vector too, so the title's own
-    # index alone answers, without the search vector's list of every match;
-    # unless a word is excluded, which the abstract may have.
-    titled = matching if _EXCLUSION.search(result.text) else filtered
-    in_title = titled.filter(title_vector=result.query).order_by()
-    named = titled.filter(title_key=title_key(result.text)).order_by()
+    # Title matches come from the title's own index alone, without the
+    # search vector's list of every match; the few found are checked against
+    # the whole query below (the abstract may hold an excluded word).
+    in_title = filtered.filter(title_vector=result.query).order_by()
+    named = filtered.filter(title_key=title_key(result.text)).order_by()
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     ids = {
@@ -286,7 +283,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         *in_title.values_list("pk", flat=True)[:RANK_CANDIDATES],
         *named.values_list("pk", flat=True),
     }
-    return Paper.objects.filter(pk__in=ids)
+    return Paper.objects.filter(pk__in=ids, search_vector=result.query)
 
 
 def _sort(wanted: str, result: Search) -> str:
