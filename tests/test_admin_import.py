@@ -195,6 +195,7 @@ def test_progress_is_the_job_partial_for_htmx_and_polls_while_running(admin_clie
     job = checked(admin_client, sample())
     admin_client.post(job_url(job, "confirm"))
     monkeypatch.setattr(service, "BATCH_SIZE", 10)
+    monkeypatch.setattr(service, "PROGRESS_EVERY", 0)
     monkeypatch.setattr("papers.tasks.PROGRESS_INTERVAL", 0)
     report = papers.tasks._Run.progress
     seen = []

@@ -10,6 +10,7 @@ Imports write one at a time: each takes `imports_lock` first (see there).
 
 import json
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import AbstractContextManager
@@ -364,6 +365,7 @@ def _upsert_papers(
     # The search indexes' definitions, once dropped to be built again at the end.
     rebuilt: list[str] | None = None
     papers_before = Paper.objects.count()
+    next_progress = 0.0
     with connection.cursor() as cursor, _NewPapers(cursor, day_of) as new_papers:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGING} (paper_id bigint, link_arxiv_id text,"
@@ -427,9 +429,15 @@ def _upsert_papers(
                 if len(outcomes) < OUTCOMES_KEPT:
                     outcomes[record] = entry.outcome
             entries.extend(batch_entries)
-            if progress:
+            if progress and time.monotonic() >= next_progress:
+                # The callback may use the connection (an admin job's does),
+                # which an open COPY holds.
+                new_papers.close()
                 progress(len(entries), total)
+                next_progress = time.monotonic() + PROGRESS_EVERY
         new_papers.close()
+        if progress:
+            progress(len(entries), total)
         cursor.execute(f"DROP TABLE {STAGING}")
         if rebuilt:
             _search_indexes_build(cursor, rebuilt)
@@ -495,6 +503,8 @@ def _read_ahead(batches: Iterator[Prepared]) -> Iterator[Prepared]:
         thread.join()
 
 
+# Seconds between two progress reports.
+PROGRESS_EVERY = 1.0
 # How many records' outcomes an import keeps for its preview.
 OUTCOMES_KEPT = 100
 
