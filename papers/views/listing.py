@@ -76,14 +76,12 @@ def facets(papers, request: HttpRequest, *, sampled: bool = False) -> dict:
     first FACET_SAMPLE results, and the page says so.
     """
     # Any FACET_SAMPLE papers make a sample: dropping the order spares a sort.
-    matching = papers.order_by().values("pk")
-    if sampled:
-        # Fetched once as ids, passed as one array: as a subquery the planner
-        # has no idea how few they are, and counted a million listing
-        # entries to find theirs; as a list of literals each facet's
-        # statement would be 5,000 of them long.
-        ids = list(matching.values_list("pk", flat=True)[:FACET_SAMPLE])
-        matching = RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    ids = papers.order_by().values_list("pk", flat=True)
+    # Fetched once as ids (at most the paginator's count limit), passed as
+    # one array: as a subquery the planner has no idea how few they are, and
+    # counted a million listing entries to find theirs; as a list of
+    # literals each facet's statement would be thousands of them long.
+    matching = RawSQL("SELECT unnest(%s::bigint[])", [list(ids[:FACET_SAMPLE] if sampled else ids)])
     tags = (
         Tagging.objects.filter(
             paper__in=matching,
