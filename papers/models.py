@@ -11,6 +11,22 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 
+# The same vectors behind select_related("paper") from another model, where
+# the manager's deferral does not reach.
+RELATED_PAPER_VECTORS = ("paper__search_vector", "paper__title_vector")
+
+
+class PaperManager(models.Manager):
+    """Papers without their stored tsvectors.
+
+    The vectors are for the database's search and never read in Python, and
+    the abstract's weighs more than the abstract: fetching them with every
+    row of a page made each page load and parse them all.
+    """
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("search_vector", "title_vector")
+
 
 class Paper(models.Model):
     """One work, whatever listing brought it: global, shared by every workspace.
@@ -44,6 +60,8 @@ class Paper(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+
+    objects = PaperManager()
 
     class Meta:
         indexes = [

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from accounts.models import User, Workspace
 from papers import anchoring
 from papers.models import (
+    RELATED_PAPER_VECTORS,
     ListingEntry,
     ListItem,
     Note,
@@ -191,7 +192,10 @@ def highlights_reanchor(*, paper_ids: Iterable[int]) -> int:
     highlights ended up detached.
     """
     notes = list(
-        Note.objects.filter(paper_id__in=list(paper_ids)).exclude(quote="").select_related("paper")
+        Note.objects.filter(paper_id__in=list(paper_ids))
+        .exclude(quote="")
+        .select_related("paper")
+        .defer(*RELATED_PAPER_VECTORS)
     )
     detached = 0
     for note in notes:

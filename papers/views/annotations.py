@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import workspace_view
 from accounts.models import EDITORS
 from papers import anchoring, services
-from papers.models import Note, Paper, ReadingState, Tag
+from papers.models import RELATED_PAPER_VECTORS, Note, Paper, ReadingState, Tag
 from papers.views.listing import paper_context, paper_page
 from papers.views.responses import action_response, back_to
 from papers.views.rows import STATUSES, decorate_rows, row_context
@@ -163,7 +163,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 def _own_note(request: HttpRequest, note_id: int) -> Note:
     """A note the requesting editor wrote, in this workspace; anything else is a 404."""
     return get_object_or_404(
-        Note.objects.for_user(request.user).select_related("paper"),
+        Note.objects.for_user(request.user).select_related("paper").defer(*RELATED_PAPER_VECTORS),
         pk=note_id,
         workspace=request.workspace,
         author=request.user,

@@ -1,5 +1,7 @@
-from django.db.models import Count
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, TextField, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -76,12 +78,17 @@ def facets(papers, request: HttpRequest, *, sampled: bool = False) -> dict:
     first FACET_SAMPLE results, and the page says so.
     """
     # Any FACET_SAMPLE papers make a sample: dropping the order spares a sort.
-    ids = papers.order_by().values_list("pk", flat=True)
-    # Fetched once as ids (at most the paginator's count limit), passed as
-    # one array: as a subquery the planner has no idea how few they are, and
+    ids = papers.order_by()
+    if sampled:
+        ids = ids[:FACET_SAMPLE]
+    # The matching ids (at most the paginator's count limit) come back as one
+    # array literal, written by the server, and go out again as the facets'
+    # parameter: as a subquery the planner has no idea how few they are, and
     # counted a million listing entries to find theirs; as a list of
-    # literals each facet's statement would be thousands of them long.
-    matching = RawSQL("SELECT unnest(%s::bigint[])", [list(ids[:FACET_SAMPLE] if sampled else ids)])
+    # literals each facet's statement would be thousands of them long, and
+    # psycopg would parse and dump every element in Python.
+    array = ids.aggregate(ids=Cast(ArrayAgg("pk", default=Value([])), TextField()))["ids"]
+    matching = RawSQL("SELECT unnest(%s::bigint[])", [array])
     tags = (
         Tagging.objects.filter(
             paper__in=matching,

@@ -16,7 +16,15 @@ from accounts.access import workspace_view
 from accounts.models import EDITORS
 from papers import exports, services
 from papers.markdown import render_markdown
-from papers.models import ListingEntry, ListItem, Note, Paper, ReadingList, ReadingState
+from papers.models import (
+    RELATED_PAPER_VECTORS,
+    ListingEntry,
+    ListItem,
+    Note,
+    Paper,
+    ReadingList,
+    ReadingState,
+)
 from papers.search import Scope, search
 from papers.views.responses import action_response, back_to
 from papers.views.rows import decorate_rows
@@ -48,7 +56,7 @@ def _with_years(papers):
 
 def list_entries(reading_list: ReadingList) -> list[exports.ExportEntry]:
     """The list's items with what the workspace shares about each paper."""
-    items = list(reading_list.items.select_related("paper", "added_by").order_by("position"))
+    items = list(reading_list.items.select_related("added_by").order_by("position"))
     papers = {
         paper.pk: paper
         for paper in _with_years(Paper.objects.filter(pk__in=[i.paper_id for i in items]))
@@ -338,7 +346,8 @@ class ListFeed(Feed):
         return _list_url(obj)
 
     def items(self, obj: ReadingList):
-        return obj.items.select_related("paper", "added_by").order_by("-added_at")[:50]
+        items = obj.items.select_related("paper", "added_by").defer(*RELATED_PAPER_VECTORS)
+        return items.order_by("-added_at")[:50]
 
     def item_title(self, item: ListItem) -> str:
         return item.paper.title

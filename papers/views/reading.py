@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from accounts.access import workspace_view
 from accounts.models import User
-from papers.models import Note, ReadingState, Tag
+from papers.models import RELATED_PAPER_VECTORS, Note, ReadingState, Tag
 from papers.views.rows import STATUSES, decorate_rows
 
 NOTES_PER_PAGE = 30
@@ -23,7 +23,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     wanted = [status] if status else [ReadingState.Status.TO_READ, ReadingState.Status.READING]
     papers = [
         state.paper
-        for state in states.filter(status__in=wanted).select_related("paper")[:QUEUE_LENGTH]
+        for state in states.filter(status__in=wanted)
+        .select_related("paper")
+        .defer(*RELATED_PAPER_VECTORS)[:QUEUE_LENGTH]
     ]
     decorate_rows(request, papers)
     counts = {value: states.filter(status=value).count() for value in ReadingState.Status.values}
@@ -44,6 +46,7 @@ def notes(request: HttpRequest) -> HttpResponse:
         Note.objects.for_user(request.user)
         .filter(workspace=request.workspace)
         .select_related("author", "paper")
+        .defer(*RELATED_PAPER_VECTORS)
         .order_by("-created_at")
     )
     person = request.GET.get("person", "")
