@@ -247,7 +247,9 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     return result
 
 
-RANK_CANDIDATES = 500
+RANK_CANDIDATES = 250
+# A word websearch_to_tsquery reads as "not" (erring towards "maybe").
+_EXCLUSION = re.compile(r"(?:^|\s)-")
 # Added to the relevance of a paper whose title is the query: more than any rank.
 EXACT_TITLE = 10.0
 
@@ -267,8 +269,10 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     matching = filtered.filter(search_vector=result.query)
     some = list(matching.order_by().values_list("pk", flat=True)[: RANK_CANDIDATES + 1])
     if len(some) <= RANK_CANDIDATES:
-        # The query itself, so that a listing filter's rank stays with it.
-        return matching.filter(pk__in=some)
+        # Every match, by id (with the filters, so that a listing filter's
+        # rank stays): filtering on the vectors again would read each from
+        # TOAST once more, for the count and for the page.
+        return filtered.filter(pk__in=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
     # Title matches come from the title's own index alone, without the
@@ -283,7 +287,12 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         *in_title.values_list("pk", flat=True)[:RANK_CANDIDATES],
         *named.values_list("pk", flat=True),
     }
-    return Paper.objects.filter(pk__in=ids, search_vector=result.query)
+    candidates = Paper.objects.filter(pk__in=ids)
+    if _EXCLUSION.search(result.text):
+        # A title that matches may have an excluded word in its abstract.
+        # Without one, a title that matches makes the whole paper match.
+        candidates = candidates.filter(search_vector=result.query)
+    return candidates
 
 
 def _sort(wanted: str, result: Search) -> str:

@@ -387,3 +387,16 @@ def test_an_excluded_word_in_the_abstract_excludes_a_title_match_among_many(scop
 
     assert len(found) == 1
     assert found[0] in {"Policies for robots", "Message passing"}
+
+
+def test_among_many_matches_every_paper_ranked_matches_the_query(scope, monkeypatch):
+    from papers import search as search_module
+
+    everything = set(titles("learning", scope))
+    phrase = set(titles('"language models"', scope))
+    # So many match that only some are ranked, and the candidates are not
+    # checked against the vectors again: each must still match.
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+
+    assert 2 < len(set(titles("learning", scope))) and set(titles("learning", scope)) <= everything
+    assert set(titles('"language models"', scope)) <= phrase

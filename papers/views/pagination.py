@@ -14,7 +14,9 @@ COUNT_LIMIT = 10_000
 class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: COUNT_LIMIT + 1].count()
+        # Only the ids: a search's relevance and rank annotations, computed
+        # for every row of the subquery, would cost more than the count.
+        return self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
 
     @property
     def capped(self) -> bool:
