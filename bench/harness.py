@@ -178,10 +178,17 @@ def machine() -> str:
 CORPUS_LISTING_DATE = "2026-07-01"
 
 
-def import_corpus(corpus: Path, *, env: dict[str, str] | None = None) -> CommandRun:
+def import_corpus(corpus: Path, *options: str, env: dict[str, str] | None = None) -> CommandRun:
     """`manage.py import_listing` of a corpus file, as an admin would run it."""
     return manage(
-        "import_listing", str(corpus), "--format", "jsonl", "--date", CORPUS_LISTING_DATE, env=env
+        "import_listing",
+        str(corpus),
+        "--format",
+        "jsonl",
+        "--date",
+        CORPUS_LISTING_DATE,
+        *options,
+        env=env,
     )
 
 

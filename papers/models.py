@@ -46,7 +46,8 @@ class Paper(models.Model):
     # so that "newest first" is an index scan rather than a join per paper.
     last_listed = models.DateField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Indexed: a re-import asks whether any paper changed since a time.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config="english")
         + SearchVector("abstract", weight="B", config="english"),

@@ -200,7 +200,7 @@ def test_id_arriving_later_in_the_same_file_enriches_the_paper(tmp_path):
     listing.write_text("\n".join(json.dumps(row) for row in rows))
 
     import_listing(str(listing))
-    stdout, _ = import_listing(str(listing))
+    stdout, _ = import_listing(str(listing), "--reread")
 
     assert Paper.objects.get().arxiv_id == "1706.03762"
     assert summary(stdout) == "2 papers: 0 created, 0 updated, 2 unchanged"

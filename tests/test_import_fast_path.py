@@ -1,3 +1,4 @@
+import hashlib
 from datetime import date
 
 import pytest
@@ -11,13 +12,15 @@ pytestmark = pytest.mark.django_db
 MONDAY, TUESDAY = date(2026, 3, 2), date(2026, 3, 3)
 
 
-def imported(*records: PaperRecord):
+def imported(*records: PaperRecord, reread: bool = False):
     return listing_import(
+        reread=reread,
         listing=ParsedListing(records=list(records)),
         name="Daily",
         source_format="jsonl",
         file_name="daily.jsonl",
-        sha256="0" * 64,
+        # The file's digest: another list of records is another file.
+        sha256=hashlib.sha256(repr(records).encode()).hexdigest(),
         default_date=MONDAY,
     )
 
@@ -72,7 +75,7 @@ def test_reimport_of_a_mixed_import_changes_nothing():
     imported(*records)
     before = list(Paper.objects.order_by("pk").values())
 
-    result = imported(*records)
+    result = imported(*records, reread=True)
 
     assert result.summary() == "3 papers: 0 created, 0 updated, 3 unchanged"
     assert list(Paper.objects.order_by("pk").values()) == before

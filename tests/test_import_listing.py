@@ -53,14 +53,50 @@ def test_listing_date_comes_from_the_date_line_and_is_reported():
     assert f"Listing date: {listing.date:%Y-%m-%d}" in stdout
 
 
-def test_reimport_changes_nothing():
+def test_reimport_changes_nothing_and_skips_reading_a_file_imported_unchanged():
     import_listing(str(SAMPLE))
     before = snapshot()
 
+    again, _ = import_listing(str(SAMPLE))
+    reread, _ = import_listing(str(SAMPLE), "--reread")
+
+    assert again.splitlines()[-1].startswith("51 papers: 0 created, 0 updated, 51 unchanged (")
+    assert "nothing has changed since: the file was not read again" in again
+    assert reread.splitlines()[-1] == "51 papers: 0 created, 0 updated, 51 unchanged"
+    assert snapshot() == before
+
+
+def test_a_paper_edited_since_makes_a_reimport_read_the_file_again():
+    import_listing(str(SAMPLE))
+    paper = Paper.objects.get(title=FIRST_TITLE)
+    written = paper.abstract
+    paper.abstract = "Edited in the admin."
+    paper.save()
+
     stdout, _ = import_listing(str(SAMPLE))
 
+    assert stdout.splitlines()[-1] == "51 papers: 0 created, 1 updated, 50 unchanged"
+    assert Paper.objects.get(pk=paper.pk).abstract == written
+
+
+def test_a_listing_imported_since_makes_a_reimport_read_the_file_again(tmp_path):
+    import_listing(str(SAMPLE))
+    other = tmp_path / "other.txt"
+    other.write_text(f"Mar 15\n\n{FIRST_TITLE}\n\nA newer abstract.\n")
+    import_listing(str(other))
+
+    stdout, _ = import_listing(str(SAMPLE))
+
+    assert stdout.splitlines()[-1] == "51 papers: 0 created, 1 updated, 50 unchanged"
+
+
+def test_another_date_is_another_listing_even_for_the_same_file():
+    import_listing(str(SAMPLE))
+
+    stdout, _ = import_listing(str(SAMPLE), "--date", "2025-01-31")
+
     assert stdout.splitlines()[-1] == "51 papers: 0 created, 0 updated, 51 unchanged"
-    assert snapshot() == before
+    assert Listing.objects.count() == 2
 
 
 def test_dry_run_writes_nothing_but_reports_what_would_happen():
@@ -152,6 +188,10 @@ def test_warnings_go_to_stderr_with_file_and_line(tmp_path):
     assert warnings[1].startswith(f"{listing}:11: ")
     assert stdout.splitlines()[-1] == "1 papers: 1 created, 0 updated, 0 unchanged, 2 warnings"
     assert Listing.objects.get().rejected_count == 2
+    # Imported again unchanged, without reading it: the same warnings.
+    again, stderr_again = import_listing(str(listing))
+    assert "not read again" in again
+    assert stderr_again == stderr
 
 
 def test_date_option_overrides_the_file(tmp_path):

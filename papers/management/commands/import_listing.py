@@ -73,6 +73,11 @@ class Command(BaseCommand):
             "--name", help="the listing's name (default: the file's own, else by format)"
         )
         parser.add_argument(
+            "--reread",
+            action="store_true",
+            help="read the file even when it was imported before and nothing has changed since",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="parse and match everything, report what would change, write nothing",
@@ -109,6 +114,7 @@ class Command(BaseCommand):
                     default_date=timezone.localdate(),
                     listing_date=options["date"],
                     dry_run=options["dry_run"],
+                    reread=options["reread"],
                     progress=self._progress(file) if self.stderr.isatty() else None,
                 )
             except ListingError as error:
