@@ -25,7 +25,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import (
     Case,
     Exists,
@@ -42,6 +42,7 @@ from django.db.models import (
 )
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from psycopg.errors import QueryCanceled
 
 from accounts.models import User, Workspace
 from papers.importing.text import title_key
@@ -89,7 +90,13 @@ def _negate(condition: Q | Exists, negated: bool) -> Q | Exists:
 
 def filter_tag(papers: QuerySet, value: str, negated: bool, scope: Scope):
     tags = Tag.objects.for_user(scope.user).filter(workspace=scope.workspace, name__iexact=value)
-    tagged = Exists(Tagging.objects.filter(paper=OuterRef("pk"), tag__in=tags))
+    # The tag's id as a value: the planner then knows from the taggings'
+    # statistics how many papers it has (thousands, it guessed a hundred).
+    tagged = Exists(
+        Tagging.objects.filter(
+            paper=OuterRef("pk"), tag__in=list(tags.values_list("pk", flat=True))
+        )
+    )
     return papers.filter(_negate(tagged, negated)), f"{'not ' if negated else ''}tagged “{value}”"
 
 
@@ -404,14 +411,51 @@ def did_you_mean(text: str) -> str:
     return corrected if corrected.lower() != text.lower() else ""
 
 
+# How long the closest titles may take before the page goes without them.
+CLOSEST_TITLES_BUDGET_MS = 150
+
+
 def closest_titles(text: str, *, limit: int = 3) -> list[Paper]:
-    """Papers whose titles look most like the query (trigram similarity): for typos in titles."""
-    with trigram_threshold("pg_trgm.word_similarity_threshold", SUGGESTION_SIMILARITY):
-        return list(
-            Paper.objects.filter(title__trigram_word_similar=text)
-            .annotate(similarity=TrigramWordSimilarity(text, "title"))
-            .order_by("-similarity")[:limit]
+    """Papers whose titles look most like the query (trigram similarity): for typos in titles.
+
+    A suggestion, so it has a time budget. The trigram index finds titles
+    that share pieces of the words, which over a million titles can be
+    tens of thousands, each read from the table to be checked (a second and
+    more); past the budget the page offers only "did you mean".
+    """
+    try:
+        with (
+            trigram_threshold("pg_trgm.word_similarity_threshold", SUGGESTION_SIMILARITY),
+            statement_timeout(CLOSEST_TITLES_BUDGET_MS),
+        ):
+            return list(
+                Paper.objects.filter(title__trigram_word_similar=text)
+                .annotate(similarity=TrigramWordSimilarity(text, "title"))
+                .order_by("-similarity")[:limit]
+            )
+    except OperationalError as error:
+        if not isinstance(error.__cause__, QueryCanceled):
+            raise
+        return []
+
+
+@contextmanager
+def statement_timeout(milliseconds: int) -> Iterator[None]:
+    """Cancel a statement of the block that runs longer. For use inside a transaction.
+
+    Restored after: inside a request's transaction, a setting made for a
+    savepoint that is released would last until the transaction ends. A
+    cancelled statement aborts the (sub)transaction, which undoes it anyway.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'),"
+            " set_config('statement_timeout', %s, true)",
+            [f"{milliseconds}ms"],
         )
+        before, _ = cursor.fetchone()
+        yield
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
 
 
 @contextmanager

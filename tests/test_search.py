@@ -400,3 +400,28 @@ def test_among_many_matches_every_paper_ranked_matches_the_query(scope, monkeypa
 
     assert len(set(titles("learning", scope))) > 2 and set(titles("learning", scope)) <= everything
     assert set(titles('"language models"', scope)) <= phrase
+
+
+def test_a_statement_over_its_time_budget_is_cancelled_and_the_setting_restored(db):
+    from django.db import OperationalError, connection, transaction
+
+    from papers.search import statement_timeout
+
+    def timeout() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return cursor.fetchone()[0]
+
+    before = timeout()
+    with (
+        pytest.raises(OperationalError),
+        transaction.atomic(),
+        statement_timeout(50),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT pg_sleep(2)")
+    with transaction.atomic():
+        with statement_timeout(5000), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.01)")
+        # Later statements of the same transaction have the time they had.
+        assert timeout() == before
