@@ -412,17 +412,20 @@ def did_you_mean(text: str) -> str:
 
 
 # How long the closest titles may take before the page goes without them.
-CLOSEST_TITLES_BUDGET_MS = 150
+CLOSEST_TITLES_BUDGET_MS = 100
 
 
 def closest_titles(text: str, *, limit: int = 3) -> list[Paper]:
     """Papers whose titles look most like the query (trigram similarity): for typos in titles.
 
-    A suggestion, so it has a time budget. The trigram index finds titles
-    that share pieces of the words, which over a million titles can be
-    tens of thousands, each read from the table to be checked (a second and
-    more); past the budget the page offers only "did you mean".
+    For a query of two words or more: a title is rarely one word, and "did
+    you mean" corrects a single word. A suggestion, so it has a time budget:
+    the trigram index finds the titles that share pieces of the words, over
+    a million titles tens of thousands, each read from the table to be
+    checked (a second and more); past the budget the page goes without.
     """
+    if len(text.split()) < 2:
+        return []
     try:
         with (
             trigram_threshold("pg_trgm.word_similarity_threshold", SUGGESTION_SIMILARITY),

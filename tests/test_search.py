@@ -425,3 +425,12 @@ def test_a_statement_over_its_time_budget_is_cancelled_and_the_setting_restored(
             cursor.execute("SELECT pg_sleep(0.01)")
         # Later statements of the same transaction have the time they had.
         assert timeout() == before
+
+
+def test_a_one_word_typo_gets_a_did_you_mean_but_no_closest_titles(
+    reader_client, workspace, sample_listing
+):
+    response = results_page(reader_client, workspace, "Lexinvarient")
+
+    assert "Did you mean" in response.text
+    assert "Titles close to what you typed" not in response.text
