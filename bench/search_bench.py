@@ -217,6 +217,7 @@ def main() -> None:
     print()
     for raw in EXPLAINED:
         explain(raw, scope)
+    explain_slowest(results, scope)
 
     print()
     pages = site_pages(workspace, reading_list) + search_pages(workspace, SEARCH_PAGES)
@@ -573,6 +574,21 @@ def explain(raw: str, scope) -> None:
         and int(limit[1]) <= PAGE_SIZE
     )
     explain_sql(f"page query of {raw or '(empty)'!r}", page_sql)
+
+
+def explain_slowest(results: list[dict], scope) -> None:
+    """The query with the highest p95: each of its statements timed, and the slowest explained."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slowest = max(results, key=lambda result: percentile(result["total"], 0.95))
+    with CaptureQueriesContext(connection) as captured:
+        run_once(slowest["query"], slowest["sort"], scope)
+    print(f"the slowest query by p95: {slowest['query']!r}; its statements, ms:")
+    for statement in captured.captured_queries:
+        print(f"  {float(statement['time']) * 1000:6.1f}  {outline(statement['sql'], 120)}")
+    statement = max(captured.captured_queries, key=lambda statement: float(statement["time"]))
+    explain_sql(f"its slowest statement ({outline(statement['sql'], 80)})", statement["sql"])
 
 
 def explain_sql(label: str, sql: str) -> None:
