@@ -412,7 +412,7 @@ def did_you_mean(text: str) -> str:
 
 
 # How long the closest titles may take before the page goes without them.
-CLOSEST_TITLES_BUDGET_MS = 100
+CLOSEST_TITLES_BUDGET_MS = 50
 
 
 def closest_titles(text: str, *, limit: int = 3) -> list[Paper]:
