@@ -178,9 +178,9 @@ def machine() -> str:
 CORPUS_LISTING_DATE = "2026-07-01"
 
 
-def import_corpus(corpus: Path, *options: str, env: dict[str, str] | None = None) -> CommandRun:
-    """`manage.py import_listing` of a corpus file, as an admin would run it."""
-    return manage(
+def import_arguments(corpus: Path, *options: str) -> list[str]:
+    """The `manage.py` arguments that import a corpus file, as an admin would."""
+    return [
         "import_listing",
         str(corpus),
         "--format",
@@ -188,8 +188,12 @@ def import_corpus(corpus: Path, *options: str, env: dict[str, str] | None = None
         "--date",
         CORPUS_LISTING_DATE,
         *options,
-        env=env,
-    )
+    ]
+
+
+def import_corpus(corpus: Path, *options: str, env: dict[str, str] | None = None) -> CommandRun:
+    """`manage.py import_listing` of a corpus file, in a child process."""
+    return manage(*import_arguments(corpus, *options), env=env)
 
 
 def corpus_argument(parser, default_size: int = 10_000) -> None:

@@ -46,7 +46,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import (
-    CORPUS_LISTING_DATE,
     PROJECT_ROOT,
     bench_data_dir,
     check_code_unchanged,
@@ -54,6 +53,7 @@ from harness import (
     corpus_argument,
     corpus_path,
     django_setup,
+    import_arguments,
     import_corpus,
     machine,
     manage,
@@ -358,14 +358,8 @@ def profile_import(corpus: Path) -> None:
                 "-o",
                 str(profile),
                 str(PROJECT_ROOT / "manage.py"),
-                "import_listing",
-                str(corpus),
-                "--format",
-                "jsonl",
-                "--date",
-                CORPUS_LISTING_DATE,
                 # The re-import that reads the file, not the one that sees it unchanged.
-                *(["--reread"] if label == "re-import" else []),
+                *import_arguments(corpus, *(["--reread"] if label == "re-import" else [])),
             ]
             started = time.perf_counter()
             subprocess.run(
