@@ -158,21 +158,65 @@ def listing_import(
             listing_date=listing_date,
         )
     )
-    if earlier is not None:
+    if earlier is None:
+        name, records, created_ids, vocabulary = _records_imported(
+            listing,
+            result,
+            name=name,
+            source_format=source_format,
+            file_name=file_name,
+            sha256=sha256,
+            default_date=default_date,
+            listing_date=listing_date,
+            imported_by=imported_by,
+            progress=progress,
+        )
+    else:
         _found_unchanged(result, *earlier, sha256=sha256)
-        if not dry_run and job is None:
-            _command_job(
-                result,
-                started=started,
-                records=result.papers,
-                file_name=file_name,
-                sha256=sha256,
-                source_format=source_format,
-                listing_name=result.listings[0].name,
-                listing_date=listing_date,
-                imported_by=imported_by,
-            )
+        name, records = result.listings[0].name, result.papers
+        created_ids, vocabulary = [], Counter()
+
+    if dry_run:
+        transaction.set_rollback(True)
         return result
+    if job is None:
+        job = _command_job(
+            result,
+            started=started,
+            records=records,
+            file_name=file_name,
+            sha256=sha256,
+            source_format=source_format,
+            listing_name=name,
+            listing_date=listing_date,
+            imported_by=imported_by,
+        )
+    _history_link(job, result, created_ids)
+    search_terms_count(vocabulary)
+    if len(created_ids) >= ANALYZE_AFTER:
+        _papers_table_tidy()
+    return result
+
+
+def _records_imported(
+    listing: ParsedListing | RecordStream,
+    result: ImportResult,
+    *,
+    name: str | None,
+    source_format: str,
+    file_name: str,
+    sha256: str,
+    default_date: date,
+    listing_date: date | None,
+    imported_by: User | None,
+    progress: Progress | None,
+) -> tuple[str, int, list[int], Counter[str]]:
+    """Read the records, write the papers and the listings into `result`.
+
+    Returns the listings' name, the number of records, the ids of the papers
+    created and the words of their text, for the import's history and the
+    vocabulary.
+    """
 
     def day_of(record: PaperRecord) -> date:
         return listing_date or record.listing_date or default_date
@@ -216,27 +260,7 @@ def listing_import(
         result.listings.append(written_listing)
         if written:
             result.listings_written.append(written_listing)
-
-    if dry_run:
-        transaction.set_rollback(True)
-        return result
-    if job is None:
-        job = _command_job(
-            result,
-            started=started,
-            records=len(entries),
-            file_name=file_name,
-            sha256=sha256,
-            source_format=source_format,
-            listing_name=name,
-            listing_date=listing_date,
-            imported_by=imported_by,
-        )
-    _history_link(job, result, created_ids)
-    search_terms_count(vocabulary)
-    if len(created_ids) >= ANALYZE_AFTER:
-        _papers_table_tidy()
-    return result
+    return name, len(entries), created_ids, vocabulary
 
 
 def _imported_unchanged(
