@@ -303,17 +303,17 @@ def _imported_unchanged(
         names = {DAILY_LIST_NAME, DEFAULT_NAMES[source_format]}
     else:
         names = {listing_name(listing, source_format)}
-    if any(listing.sha256 != sha256 or listing.name not in names for listing in listings):
+    if any(day.sha256 != sha256 or day.name not in names for day in listings):
         return None
-    last = max(listing.imported_at for listing in listings)
-    undated = any(listing.date == timezone.localdate(listing.imported_at) for listing in listings)
+    last = max(day.imported_at for day in listings)
+    undated = any(day.date == timezone.localdate(day.imported_at) for day in listings)
     if listing_date is None and undated and timezone.localdate(last) != default_date:
         return None
     if Listing.objects.filter(imported_at__gt=last).exists():
         return None
     if Paper.objects.filter(updated_at__gt=last).exists():
         return None
-    if any(listing.entries.count() != sum(_entry_counts(listing)) for listing in listings):
+    if any(day.entries.count() != sum(_entry_counts(day)) for day in listings):
         return None
     return earlier, listings
 

@@ -56,7 +56,7 @@ def papers(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "papers/papers.html#rows-page", context)
-    context["facets"] = facets(found.papers, request, sampled=page.paginator.count > FACET_SAMPLE)
+    context["facets"] = facets(found.papers, request, count=page.paginator.count)
     if found.text and page.paginator.count < FEW_RESULTS:
         context["did_you_mean"] = did_you_mean(found.text)
         context["closest_titles"] = closest_titles(found.text) if not page.paginator.count else []
@@ -73,7 +73,7 @@ FACET_SIZE = 12
 FACET_SAMPLE = 2000
 
 
-def facets(papers, request: HttpRequest, *, sampled: bool = False) -> dict:
+def facets(papers, request: HttpRequest, *, count: int) -> dict:
     """Counts for the current query: by the workspace's tags, my statuses, and listings.
 
     When more than FACET_SAMPLE papers match, the counts are over a sample
@@ -82,6 +82,7 @@ def facets(papers, request: HttpRequest, *, sampled: bool = False) -> dict:
     # Any FACET_SAMPLE papers make a sample: dropping the order spares a
     # sort, and taking only the ids the relevance and rank of each.
     ids = papers.order_by().values("pk")
+    sampled = count > FACET_SAMPLE
     if sampled:
         ids = ids[:FACET_SAMPLE]
     # The matching ids (at most FACET_SAMPLE) come back as one
