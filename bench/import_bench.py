@@ -291,7 +291,7 @@ PHASES = [
     ("  match: fetch existing papers", [("service.py", "_existing_papers", None)]),
     ("  write new papers (COPY)", [("service.py", "write", None), ("service.py", "close", None)]),
     ("  write known papers (staged UPDATE)", [("service.py", "_papers_update", None)]),
-    ("  build the GIN indexes", [("service.py", "_search_indexes_build", None)]),
+    ("  build the indexes again", [("service.py", "_indexes_build", None)]),
     ("  vocabulary", [("services.py", "search_terms_count", None)]),
     ("  listing, entries, last_listed", [("service.py", "_record_listing", None)]),
     (

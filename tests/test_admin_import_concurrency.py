@@ -158,3 +158,24 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_can_be_retried(st
 
     assert ImportJob.objects.get(pk=job.pk).state == "succeeded"
     assert Paper.objects.count() == 10_000
+
+
+def test_a_bulk_load_in_an_admin_job_writes_its_progress_and_the_next_file(staff, monkeypatch):
+    # Small batches and a low threshold make the first file a bulk load, which
+    # checks its links at the end (see service._references_checked_once) while
+    # the job's progress goes on being written on a connection of its own.
+    monkeypatch.setattr(service, "BATCH_SIZE", 4)
+    monkeypatch.setattr(service, "REBUILD_AFTER", 10)
+    monkeypatch.setattr("papers.tasks.PROGRESS_INTERVAL", 0)
+    job = confirmed(staff, (JSONL.name, JSONL.read_bytes()), (SAMPLE.name, SAMPLE.read_bytes()))
+
+    worker = threading.Thread(target=lambda: (import_run.call(job.pk), connections.close_all()))
+    worker.start()
+    worker.join(timeout=120)
+
+    assert not worker.is_alive(), "the import is stuck behind its own progress updates"
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.SUCCEEDED
+    assert job.rows_done == job.rows_total == 30 + 51
+    assert job.papers_created.count() == Paper.objects.count()
+    assert Listing.objects.annotate(n=Count("entries")).filter(n=0).count() == 0

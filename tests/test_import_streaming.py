@@ -8,10 +8,10 @@ import gzip
 
 import pytest
 from django.core.management import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from papers.importing import service
-from papers.models import Listing, Paper, SearchTerm
+from papers.models import ImportJob, Listing, Paper, SearchTerm
 from tests.conftest import DATA, import_listing
 
 pytestmark = pytest.mark.django_db
@@ -35,32 +35,71 @@ def gin_indexes() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+def all_indexes() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'papers_paper'"
+        )
+        return set(cursor.fetchall())
+
+
 def test_a_first_load_rebuilds_the_search_indexes_and_finds_every_paper(
     small_batches, monkeypatch, tmp_path
 ):
     dump = tmp_path / "dump.jsonl.gz"
     dump.write_bytes(gzip.compress(DUMP.read_bytes()))
     dropped = []
-    drop = service._search_indexes_drop
+    drop = service._indexes_drop
     monkeypatch.setattr(
-        service, "_search_indexes_drop", lambda cursor: dropped.append(1) or drop(cursor)
+        service,
+        "_indexes_drop",
+        lambda cursor, **kwargs: dropped.append(1) or drop(cursor, **kwargs),
     )
+    indexes_before = all_indexes()
 
     stdout, _ = import_listing(str(dump))
 
     assert dropped == [1]
     assert stdout.splitlines()[-1] == "30 papers: 30 created, 0 updated, 0 unchanged"
     assert gin_indexes() == SEARCH_INDEXES
+    assert all_indexes() == indexes_before
     found = Paper.objects.filter(search_vector="splatting").values_list("arxiv_id", flat=True)
     assert "2503.11731" in found
     assert Paper.objects.filter(title__trigram_similar="Industrial-Grade Sensor Simulation")
     assert SearchTerm.objects.get(word="splatting").ndoc >= 1
 
 
+def foreign_keys() -> set[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_first_load_keeps_every_foreign_key_and_its_links_hold(small_batches):
+    before = foreign_keys()
+    assert any(table == "papers_listingentry" for table, _, _ in before)
+
+    import_listing(str(DUMP))
+
+    assert foreign_keys() == before
+    listing = Listing.objects.get()
+    assert listing.entries.count() == 30
+    assert ImportJob.objects.get().papers_created.count() == 30
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO papers_listingentry (listing_id, paper_id, rank) VALUES (%s, -1, 99)",
+            [listing.pk],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def test_an_import_into_a_larger_table_keeps_its_indexes(small_batches, monkeypatch):
     import_listing(str(DUMP))
     dropped = []
-    monkeypatch.setattr(service, "_search_indexes_drop", lambda cursor: dropped.append(1))
+    monkeypatch.setattr(service, "_indexes_drop", lambda cursor, **kwargs: dropped.append(1))
 
     stdout, _ = import_listing(str(DATA / "formats" / "arxiv-kaggle.head20.csv"))
 

@@ -13,14 +13,14 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sized
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import batched
 from queue import Full, Queue
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -159,7 +159,7 @@ def listing_import(
         )
     )
     if earlier is None:
-        name, records, created_ids, vocabulary = _records_imported(
+        name, records, created_ids, vocabulary, bulk = _records_imported(
             listing,
             result,
             name=name,
@@ -174,7 +174,7 @@ def listing_import(
     else:
         _found_unchanged(result, *earlier, sha256=sha256)
         name, records = result.listings[0].name, result.papers
-        created_ids, vocabulary = [], Counter()
+        created_ids, vocabulary, bulk = [], Counter(), False
 
     if dry_run:
         transaction.set_rollback(True)
@@ -191,7 +191,7 @@ def listing_import(
             listing_date=listing_date,
             imported_by=imported_by,
         )
-    _history_link(job, result, created_ids)
+    _history_link(job, result, created_ids, bulk=bulk)
     search_terms_count(vocabulary)
     if len(created_ids) >= ANALYZE_AFTER:
         _papers_table_tidy()
@@ -210,18 +210,18 @@ def _records_imported(
     listing_date: date | None,
     imported_by: User | None,
     progress: Progress | None,
-) -> tuple[str, int, list[int], Counter[str]]:
+) -> tuple[str, int, list[int], Counter[str], bool]:
     """Read the records, write the papers and the listings into `result`.
 
     Returns the listings' name, the number of records, the ids of the papers
     created and the words of their text, for the import's history and the
-    vocabulary.
+    vocabulary, and whether it was a bulk load (see _references_checked_once).
     """
 
     def day_of(record: PaperRecord) -> date:
         return listing_date or record.listing_date or default_date
 
-    entries, vocabulary = _upsert_papers(
+    entries, vocabulary, bulk = _upsert_papers(
         listing.records, day_of=day_of, progress=progress, outcomes=result.outcomes
     )
     # Read only now: a stream finds its warnings as it is read.
@@ -240,27 +240,28 @@ def _records_imported(
         paper_ids={entry.paper.pk for entry in entries if entry.outcome == Outcome.UPDATED}
     )
     name = name or listing_name(listing, source_format)
-    for day, day_entries in listed.items():
-        counts = dict.fromkeys(Outcome, 0)
-        for entry in day_entries:
-            counts[entry.outcome] += 1
-        written_listing, written = _record_listing(
-            name=name,
-            day=day,
-            ranked_paper_ids=[entry.paper.pk for entry in day_entries],
-            counts=counts,
-            provenance={
-                "source_format": source_format,
-                "file_name": file_name,
-                "sha256": sha256,
-                "imported_by": imported_by,
-                "rejected_count": result.rejected,
-            },
-        )
-        result.listings.append(written_listing)
-        if written:
-            result.listings_written.append(written_listing)
-    return name, len(entries), created_ids, vocabulary
+    with _references_checked_once(ListingEntry, bulk=bulk):
+        for day, day_entries in listed.items():
+            counts = dict.fromkeys(Outcome, 0)
+            for entry in day_entries:
+                counts[entry.outcome] += 1
+            written_listing, written = _record_listing(
+                name=name,
+                day=day,
+                ranked_paper_ids=[entry.paper.pk for entry in day_entries],
+                counts=counts,
+                provenance={
+                    "source_format": source_format,
+                    "file_name": file_name,
+                    "sha256": sha256,
+                    "imported_by": imported_by,
+                    "rejected_count": result.rejected,
+                },
+            )
+            result.listings.append(written_listing)
+            if written:
+                result.listings_written.append(written_listing)
+    return name, len(entries), created_ids, vocabulary, bulk
 
 
 def _imported_unchanged(
@@ -440,17 +441,61 @@ def _command_job(
     return job
 
 
-def _history_link(job: ImportJob, result: ImportResult, created_ids: list[int]) -> None:
+def _history_link(
+    job: ImportJob, result: ImportResult, created_ids: list[int], *, bulk: bool
+) -> None:
     """Link the job to what it wrote: the undo removes exactly that."""
     job.listings.add(*result.listings_written)
     # One statement, since bulk_create would first make every row of a
     # million-paper import an object in memory.
-    created = ImportJob.papers_created.through._meta.db_table
-    with connection.cursor() as cursor:
+    created = ImportJob.papers_created.through
+    with _references_checked_once(created, bulk=bulk), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {created} (importjob_id, paper_id) SELECT %s, unnest(%s::bigint[])",
+            f"INSERT INTO {created._meta.db_table} (importjob_id, paper_id)"
+            " SELECT %s, unnest(%s::bigint[])",
             [job.pk, created_ids],
         )
+
+
+@contextmanager
+def _references_checked_once(model: type[models.Model], *, bulk: bool) -> Iterator[None]:
+    """In a bulk load, check the rows' references to papers once, at the end.
+
+    Each row written to a table with a foreign key is checked by a lookup
+    that also locks the row it refers to, at commit. A million listing
+    entries and a million links to the papers an import created lock every
+    paper twice, which writes the whole papers table out again: at 1M
+    papers, longer than the listing itself takes to write. A bulk load
+    already holds the papers table for itself (see _indexes_drop), so
+    it drops the keys to papers while it writes and adds them back after:
+    adding one checks every row at once, with a join. Keys to other tables
+    stay: the admin's progress updates write to the import job's meanwhile.
+    A failure rolls the drop back with everything else.
+    """
+    if not bulk:
+        yield
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), confrelid = %s::regclass"
+            " FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            [Paper._meta.db_table, table],
+        )
+        keys = cursor.fetchall()
+        dropped = [(name, definition) for name, definition, dropping in keys if dropping]
+        kept = ", ".join(f'"{name}"' for name, _, dropping in keys if not dropping)
+        for name, _ in dropped:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        if kept:
+            # A table cannot be altered while checks of its rows are pending:
+            # the kept keys check them now (all of Django's are deferred).
+            cursor.execute(f"SET CONSTRAINTS {kept} IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {kept} DEFERRED")
+        for name, definition in dropped:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
 def _listed_once(day: date, day_entries: list[_Entry], result: ImportResult) -> list[_Entry]:
@@ -480,10 +525,11 @@ def _upsert_papers(
     day_of: Callable[[PaperRecord], date],
     progress: Progress | None,
     outcomes: dict[PaperRecord, Outcome],
-) -> tuple[list[_Entry], Counter[str]]:
+) -> tuple[list[_Entry], Counter[str], bool]:
     """Match each record to a paper, create or enrich the papers.
 
-    Returns an entry per record, and the vocabulary of the papers created.
+    Returns an entry per record, the vocabulary of the papers created, and
+    whether this was a bulk load that built the search indexes anew.
     Matching is sequential, in Python, on what it needs (ids and title keys);
     the papers' text goes to the database with COPY, a batch at a time: new
     papers straight into their table, the records of known papers into a
@@ -552,7 +598,7 @@ def _upsert_papers(
             created += len(to_create)
             if rebuilt is None and created >= REBUILD_AFTER and created >= papers_before:
                 new_papers.close()
-                rebuilt = _search_indexes_drop(cursor)
+                rebuilt = _indexes_drop(cursor, into_empty=not papers_before)
             for paper in linked:
                 to_update.setdefault(paper, None)
             if to_update:
@@ -578,8 +624,8 @@ def _upsert_papers(
             progress(len(entries), total)
         cursor.execute(f"DROP TABLE {STAGING}")
         if rebuilt:
-            _search_indexes_build(cursor, rebuilt)
-    return entries, vocabulary
+            _indexes_build(cursor, rebuilt)
+    return entries, vocabulary, rebuilt is not None
 
 
 Prepared = tuple[tuple[PaperRecord, ...], list[str], list[set[str]]]
@@ -648,27 +694,34 @@ OUTCOMES_KEPT = 100
 
 
 # An import that has created this many papers, and at least as many as the
-# table held before it, builds the GIN indexes of papers_paper anew instead
-# of adding to them (see `_search_indexes_drop`).
+# table held before it, builds the indexes of papers_paper anew instead of
+# adding to them (see `_indexes_drop`).
 REBUILD_AFTER = 20_000
 # Memory for building them: the default 64 MB makes the build spill to disk.
 BUILD_MEMORY = "512MB"
 
 
-def _search_indexes_drop(cursor) -> list[str]:
-    """Drop the GIN indexes of papers_paper for the rest of the import; their definitions.
+def _indexes_drop(cursor, *, into_empty: bool) -> list[str]:
+    """Drop indexes of papers_paper for the rest of the import; their definitions.
 
     Adding a paper's hundred-odd words to the GIN indexes costs more the
     larger they grow: at 100k new papers, half again the COPY itself. An
     import that at least doubles the table builds them afterwards instead,
-    in a few seconds. Dropping takes the table's exclusive lock until the
-    import commits, so searches wait for a first load or a larger one, not
-    for everyday imports; a failed import restores the indexes as they were.
+    in a few seconds. Into an empty table, where matching looks nothing up,
+    the other indexes go too, but for the unique ones, which keep ids and
+    arXiv ids unique as the rows go in: at a million papers the title keys'
+    indexes outgrow the server's buffers, and building them is the cheaper
+    way. Dropping takes the table's exclusive lock until the import commits,
+    so searches wait for a first load or a larger one, not for everyday
+    imports; a failed import restores the indexes as they were.
     """
     cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes"
-        " WHERE schemaname = current_schema() AND tablename = %s AND indexdef LIKE %s",
-        [Paper._meta.db_table, "% USING gin %"],
+        "SELECT class.relname, pg_get_indexdef(index.indexrelid)"
+        " FROM pg_index AS index JOIN pg_class AS class ON class.oid = index.indexrelid"
+        " JOIN pg_am AS method ON method.oid = class.relam"
+        " WHERE index.indrelid = %s::regclass AND NOT index.indisunique"
+        " AND (method.amname = 'gin' OR %s)",
+        [Paper._meta.db_table, into_empty],
     )
     indexes = cursor.fetchall()
     for name, _ in indexes:
@@ -676,7 +729,7 @@ def _search_indexes_drop(cursor) -> list[str]:
     return [definition for _, definition in indexes]
 
 
-def _search_indexes_build(cursor, definitions: list[str]) -> None:
+def _indexes_build(cursor, definitions: list[str]) -> None:
     cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BUILD_MEMORY])
     for definition in definitions:
         cursor.execute(definition)
@@ -938,9 +991,11 @@ def _record_listing(
     if current != ranked_paper_ids:
         listing.entries.all().delete()
         _entries_insert(listing, ranked_paper_ids)
-        Paper.objects.filter(entries__listing=listing).filter(
-            Q(last_listed__isnull=True) | Q(last_listed__lt=day)
-        ).update(last_listed=day)
+        # Papers created by this import went in as last listed on this day.
+        if counts[Outcome.CREATED] < len(ranked_paper_ids):
+            Paper.objects.filter(entries__listing=listing).filter(
+                Q(last_listed__isnull=True) | Q(last_listed__lt=day)
+            ).update(last_listed=day)
     return listing, True
 
 
