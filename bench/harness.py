@@ -168,8 +168,25 @@ def machine() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
-        f"load average {load}"
+        f"load average {load}, CPU speed {cpu_speed():.0f} M loop steps/s"
     )
+
+
+def cpu_speed() -> float:
+    """Millions of steps a second of a plain Python loop, best of three.
+
+    The shared machine's speed changes from one day to the next (by 2-3x):
+    this puts runs of different days on one scale.
+    """
+    steps = 2_000_000
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(steps):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return steps / best / 1e6
 
 
 # The corpus files state no listing date; naming one keeps a re-import on
