@@ -216,11 +216,16 @@ def highlights_reanchor(*, paper_ids: Iterable[int]) -> int:
 
 # The words of the vocabulary: letters only, three or more (as the search box reads them).
 VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}")
+# The same words in ASCII text, where the letters are a-z once lowered: a
+# third quicker to find, which a million-paper import notices.
+ASCII_VOCABULARY_WORD = re.compile(r"[a-z]{3,}")
 
 
 def vocabulary_words(title: str, abstract: str) -> set[str]:
     """The words a paper counts for in the search vocabulary: unstemmed, in lower case."""
-    return set(VOCABULARY_WORD.findall(f"{title} {abstract}".lower()))
+    text = f"{title} {abstract}".lower()
+    words = ASCII_VOCABULARY_WORD if text.isascii() else VOCABULARY_WORD
+    return set(words.findall(text))
 
 
 def search_terms_add(*, paper_ids: list[int]) -> None:

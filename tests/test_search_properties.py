@@ -3,6 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papers.search import FILTERS, Scope, search
+from papers.services import ASCII_VOCABULARY_WORD, VOCABULARY_WORD, vocabulary_words
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +29,18 @@ def test_no_query_makes_search_fail(reader, workspace, sample_listing, raw):
     papers = list(found.papers[:5])
     assert len(papers) <= 5
     assert found.papers.count() >= len(papers)
+
+
+@given(title=st.text(max_size=40), abstract=st.text(max_size=200))
+def test_the_vocabulary_reads_ascii_text_as_it_reads_any_text(title, abstract):
+    # ASCII text takes a quicker pattern; the words must be the same.
+    text = f"{title} {abstract}".lower()
+
+    assert vocabulary_words(title, abstract) == set(VOCABULARY_WORD.findall(text))
+
+
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_text_finds_the_same_words_by_either_pattern(text):
+    assert set(ASCII_VOCABULARY_WORD.findall(text.lower())) == set(
+        VOCABULARY_WORD.findall(text.lower())
+    )
