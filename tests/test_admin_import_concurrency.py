@@ -169,7 +169,13 @@ def test_a_bulk_load_in_an_admin_job_writes_its_progress_and_the_next_file(staff
     monkeypatch.setattr("papers.tasks.PROGRESS_INTERVAL", 0)
     job = confirmed(staff, (JSONL.name, JSONL.read_bytes()), (SAMPLE.name, SAMPLE.read_bytes()))
 
-    worker = threading.Thread(target=lambda: (import_run.call(job.pk), connections.close_all()))
+    def work() -> None:
+        try:
+            import_run.call(job.pk)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=work)
     worker.start()
     worker.join(timeout=120)
 

@@ -529,7 +529,7 @@ def _upsert_papers(
     """Match each record to a paper, create or enrich the papers.
 
     Returns an entry per record, the vocabulary of the papers created, and
-    whether this was a bulk load that built the search indexes anew.
+    whether this was a bulk load that built the table's indexes anew.
     Matching is sequential, in Python, on what it needs (ids and title keys);
     the papers' text goes to the database with COPY, a batch at a time: new
     papers straight into their table, the records of known papers into a
