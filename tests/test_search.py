@@ -275,6 +275,19 @@ def test_load_more_returns_the_next_rows_only(reader_client, workspace, sample_l
     assert 'id="results"' not in response.text
 
 
+def test_pages_of_results_follow_the_sort_without_gaps_or_repeats(
+    reader_client, workspace, sample_listing
+):
+    seen = []
+    for page in (1, 2, 3):
+        response = results_page(reader_client, workspace, "", sort="title", page=page)
+        seen += page_titles(response.text)
+
+    titles = sorted(Paper.objects.values_list("title", flat=True))
+    unescape = {"&#x27;": "'", "&quot;": '"', "&amp;": "&"}
+    assert [re.sub("&[#\\w]+;", lambda m: unescape[m[0]], t) for t in seen] == titles
+
+
 def test_query_count_does_not_grow_with_the_rows_shown(
     reader_client, reader, workspace, sample_listing
 ):
