@@ -1,7 +1,5 @@
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, TextField, Value
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -38,7 +36,8 @@ def papers(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     sort = request.GET.get("sort", "")
     found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
-    page = CappedPaginator(found.papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(found.papers, PAPERS_PER_PAGE, sample_size=FACET_SAMPLE)
+    page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)
     add_snippets(rows, found.query)
@@ -56,7 +55,7 @@ def papers(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "papers/papers.html#rows-page", context)
-    context["facets"] = facets(found.papers, request, count=page.paginator.count)
+    context["facets"] = facets(request, paginator)
     if found.text and page.paginator.count < FEW_RESULTS:
         context["did_you_mean"] = did_you_mean(found.text)
         context["closest_titles"] = closest_titles(found.text) if not page.paginator.count else []
@@ -73,26 +72,17 @@ FACET_SIZE = 12
 FACET_SAMPLE = 2000
 
 
-def facets(papers, request: HttpRequest, *, count: int) -> dict:
+def facets(request: HttpRequest, matches: CappedPaginator) -> dict:
     """Counts for the current query: by the workspace's tags, my statuses, and listings.
 
-    When more than FACET_SAMPLE papers match, the counts are over a sample
-    of FACET_SAMPLE of them, and the page says so.
+    When more than FACET_SAMPLE papers match, the counts are over the sample
+    of FACET_SAMPLE of them that the paginator kept while counting (any
+    papers make a sample), and the page says so.
     """
-    # Any FACET_SAMPLE papers make a sample: dropping the order spares a
-    # sort, and taking only the ids the relevance and rank of each.
-    ids = papers.order_by().values("pk")
-    sampled = count > FACET_SAMPLE
-    if sampled:
-        ids = ids[:FACET_SAMPLE]
-    # The matching ids (at most FACET_SAMPLE) come back as one
-    # array literal, written by the server, and go out again as the facets'
-    # parameter: as a subquery the planner has no idea how few they are, and
-    # counted a million listing entries to find theirs; as a list of
-    # literals each facet's statement would be thousands of them long, and
-    # psycopg would parse and dump every element in Python.
-    array = ids.aggregate(ids=Cast(ArrayAgg("pk", default=Value([])), TextField()))["ids"]
-    matching = RawSQL("SELECT unnest(%s::bigint[])", [array])
+    # The ids go in as one array parameter: as a subquery the planner has no
+    # idea how few they are, and counted a million listing entries to find
+    # theirs.
+    matching = RawSQL("SELECT unnest(%s::bigint[])", [matches.sample])
     tags = (
         Tagging.objects.filter(
             paper__in=matching,
@@ -119,7 +109,7 @@ def facets(papers, request: HttpRequest, *, count: int) -> dict:
         "tags": list(tags),
         "statuses": list(statuses),
         "listings": list(listings),
-        "sample": f"{FACET_SAMPLE:,}" if sampled else "",
+        "sample": f"{FACET_SAMPLE:,}" if matches.count > FACET_SAMPLE else "",
     }
 
 

@@ -6,17 +6,52 @@ COUNT_LIMIT the page says "more than 10,000" instead of an exact number.
 
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
+from django.db import connections
 
 COUNT_LIMIT = 10_000
 
 
 class CappedPaginator(Paginator):
+    """Pages of a queryset of papers, counted up to COUNT_LIMIT.
+
+    The same pass over the matches that counts them keeps the ids of the
+    first `sample_size` (`sample`), for the page's facets to count over.
+    """
+
+    def __init__(self, object_list, per_page, *, sample_size: int = 0, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.sample_size = sample_size
+
     @cached_property
-    def count(self) -> int:
+    def _matches(self) -> tuple[int, str]:
         # Only the ids: a search's relevance and rank annotations, computed
         # for every row of the subquery, would cost more than the count.
-        return self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        ids = self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1]
+        try:
+            matching, params = ids.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing by construction
+            return 0, "{}"
+        # The sample comes back as one array literal, written by the server,
+        # which the facets' statements take as a parameter: as a list of
+        # numbers psycopg would parse and dump every one of them in Python.
+        with connections[ids.db].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), coalesce((array_agg(id))[1:%s], '{}')::text "
+                f"FROM ({matching}) AS matches (id)",
+                [self.sample_size, *params],
+            )
+            return cursor.fetchone()
+
+    @cached_property
+    def count(self) -> int:
+        return self._matches[0]
+
+    @property
+    def sample(self) -> str:
+        """The ids of up to `sample_size` matches, as a PostgreSQL array literal."""
+        return self._matches[1]
 
     @property
     def capped(self) -> bool:
