@@ -46,6 +46,22 @@ def test_home_shows_the_latest_listing_in_rank_order_across_pages(
     assert len(seen) == 51
 
 
+def ranks_in(html: str) -> list[int]:
+    hidden = '<span class="visually-hidden">Rank </span>'
+    return [int(rank) for rank in re.findall(re.escape(hidden) + r"(\d+)</span>", html)]
+
+
+def test_rows_show_their_rank_in_the_listing_and_in_search_results(
+    reader_client, sample_listing, workspace
+):
+    second_page = reader_client.get(papers_url(workspace), {"page": 2})
+    mamba = sample_listing.entries.get(paper__title__startswith="Stuffed Mamba")
+    found = reader_client.get(papers_url(workspace), {"q": "Stuffed Mamba"})
+
+    assert ranks_in(second_page.text) == list(range(26, 51))
+    assert ranks_in(found.text)[0] == mamba.rank
+
+
 def test_home_says_which_listing_it_shows(reader_client, sample_listing, workspace):
     response = reader_client.get(papers_url(workspace))
 

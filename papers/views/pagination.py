@@ -66,11 +66,19 @@ class CappedPaginator(Paginator):
 
         A paper's row carries its abstract. Sorting thousands of matches as
         whole rows reads each of them from the table; sorting their ids
-        reads only the index that holds the sort keys. The rows shown are
-        then fetched by id, with the query's annotations (a paper's rank).
+        reads only the index that holds the sort keys. The same statement
+        computes the query's annotations (a paper's rank) for the rows
+        chosen, and the rows are then read by id alone: the filters were
+        applied once already.
         """
         page = super().page(number)
-        ids = list(page.object_list.values_list("pk", flat=True))
-        rows = self.object_list.filter(pk__in=ids).order_by().in_bulk()
-        page.object_list = [rows[pk] for pk in ids]
+        names = list(self.object_list.query.annotations)
+        chosen = list(page.object_list.values_list("pk", *names))
+        rows = self.object_list.model._default_manager.in_bulk([pk for pk, *_ in chosen])
+        page.object_list = []
+        for pk, *values in chosen:
+            row = rows[pk]
+            for name, value in zip(names, values, strict=True):
+                setattr(row, name, value)
+            page.object_list.append(row)
         return page
