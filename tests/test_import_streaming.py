@@ -119,3 +119,27 @@ def test_a_bad_line_after_the_indexes_were_dropped_leaves_everything_as_it_was(
     assert Paper.objects.count() == 0
     assert Listing.objects.count() == 0
     assert gin_indexes() == SEARCH_INDEXES
+
+
+def test_the_vocabulary_counts_each_paper_once_across_first_and_mixed_imports(
+    small_batches, tmp_path
+):
+    from collections import Counter
+
+    from papers.services import vocabulary_words
+
+    lines = DUMP.read_bytes().splitlines(keepends=True)
+    first = tmp_path / "first.jsonl"
+    first.write_bytes(b"".join(lines[:20]))
+    # Known papers and new ones in the same batches, and a paper listed twice.
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(b"".join(lines[14:] + lines[25:26]))
+
+    import_listing(str(first))
+    import_listing(str(mixed))
+
+    expected = Counter()
+    for title, abstract in Paper.objects.values_list("title", "abstract"):
+        expected.update(vocabulary_words(title, abstract))
+    assert Paper.objects.count() == 30
+    assert dict(SearchTerm.objects.values_list("word", "ndoc")) == dict(expected)

@@ -556,7 +556,7 @@ def _upsert_papers(
             " arxiv_id text, title text, title_key text, abstract text, authors jsonb,"
             " url text, published date) ON COMMIT DROP"
         )
-        for batch, keys, words in _read_ahead(_prepared(records)):
+        for batch, keys, words, batch_vocabulary in _read_ahead(_prepared(records)):
             # Into an empty table (a first load) every paper is new: nothing to look up.
             by_id, by_key = ({}, {})
             if papers_before:
@@ -568,6 +568,10 @@ def _upsert_papers(
             # each in this import, and which took an arXiv id on a later one.
             to_update: dict[_Paper, tuple[_Entry, PaperRecord, str] | None] = {}
             linked: set[_Paper] = set()
+            # The words of the papers this batch creates: counted in the
+            # reading thread when it creates them all (a first load), which
+            # spares this thread, the one that feeds the COPY, most of the work.
+            created_words: list[set[str]] = []
             for record, key, record_words in zip(batch, keys, words, strict=True):
                 paper = _match(record, key, by_id, by_key, seen_ids, seen_keys)
                 group = groups.setdefault(record.listing_date, len(groups))
@@ -580,7 +584,7 @@ def _upsert_papers(
                     )
                     to_create.append((paper, record, key))
                     entry.outcome = Outcome.CREATED
-                    vocabulary.update(record_words)
+                    created_words.append(record_words)
                 elif paper.met:
                     entry.outcome = _link_again(paper, record, linked)
                 else:
@@ -595,6 +599,11 @@ def _upsert_papers(
                 by_key.setdefault(key, paper)
                 seen_keys.setdefault(key, paper)
             new_papers.write(to_create)
+            if len(created_words) == len(batch):
+                vocabulary.update(batch_vocabulary)
+            else:
+                for record_words in created_words:
+                    vocabulary.update(record_words)
             created += len(to_create)
             if rebuilt is None and created >= REBUILD_AFTER and created >= papers_before:
                 new_papers.close()
@@ -628,15 +637,22 @@ def _upsert_papers(
     return entries, vocabulary, rebuilt is not None
 
 
-Prepared = tuple[tuple[PaperRecord, ...], list[str], list[set[str]]]
+Prepared = tuple[tuple[PaperRecord, ...], list[str], list[set[str]], Counter[str]]
 
 
 def _prepared(records: Iterable[PaperRecord]) -> Iterator[Prepared]:
-    """The records in batches, with what matching and the vocabulary need of each."""
+    """The records in batches, with what matching and the vocabulary need of each.
+
+    With each batch come its records' title keys and words, and how many of
+    its records use each word.
+    """
     for batch in batched(records, BATCH_SIZE, strict=False):
         keys = [title_key(record.title) for record in batch]
         words = [vocabulary_words(record.title, record.abstract) for record in batch]
-        yield batch, keys, words
+        counts: Counter[str] = Counter()
+        for record_words in words:
+            counts.update(record_words)
+        yield batch, keys, words, counts
 
 
 # How many prepared batches the reading thread may be ahead.
