@@ -129,9 +129,10 @@ def test_the_vocabulary_counts_each_paper_once_across_first_and_mixed_imports(
     from papers.services import vocabulary_words
 
     lines = DUMP.read_bytes().splitlines(keepends=True)
+    # Each file lists a paper twice; the second holds known papers and new
+    # ones in the same batches.
     first = tmp_path / "first.jsonl"
-    first.write_bytes(b"".join(lines[:20]))
-    # Known papers and new ones in the same batches, and a paper listed twice.
+    first.write_bytes(b"".join(lines[:20] + lines[5:6]))
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_bytes(b"".join(lines[14:] + lines[25:26]))
 
