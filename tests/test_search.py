@@ -199,6 +199,16 @@ def test_typos_get_a_did_you_mean(reader_client, workspace, sample_listing):
     assert "recurrent neural networks" in response.text
 
 
+def test_a_search_that_finds_nothing_offers_no_selection_bar(
+    reader_client, workspace, sample_listing
+):
+    found = results_page(reader_client, workspace, "mamba")
+    nothing = results_page(reader_client, workspace, "Lexinvarient Languag Modls")
+
+    assert 'id="bulk-form"' in found.text
+    assert 'id="bulk-form"' not in nothing.text
+
+
 def test_title_typo_offers_the_closest_titles(reader_client, workspace, sample_listing):
     response = results_page(reader_client, workspace, "Lexinvarient Languag Modls")
 
