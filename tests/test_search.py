@@ -72,6 +72,23 @@ def test_a_pasted_title_puts_its_paper_above_longer_titles_with_the_same_words(s
     assert titles(exact, scope)[0] == exact
 
 
+def test_year_finds_the_papers_published_or_listed_that_year(scope, sample_listing):
+    from datetime import date
+
+    old = Paper.objects.create(
+        title="An Old Paper",
+        title_key=title_key("An Old Paper"),
+        abstract="Old.",
+        published=date(2019, 5, 1),
+    )
+    listed = set(sample_listing.entries.values_list("paper__title", flat=True))
+
+    assert titles("year:2019", scope) == [old.title]
+    assert set(titles("year:2026", scope)) == listed
+    assert titles("year:2020", scope) == []
+    assert old.title in titles("-year:2026", scope)
+
+
 def test_title_matches_rank_above_abstract_matches(scope):
     found = titles("playlists", scope)
 
