@@ -482,6 +482,49 @@ def test_a_statement_over_its_time_budget_is_cancelled_and_the_setting_restored(
         assert timeout() == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_over_its_time_budget_is_cancelled_outside_a_transaction_too():
+    from django.db import OperationalError, connection
+
+    from papers.search import statement_timeout
+
+    # A request runs without a transaction: a local setting made by a
+    # statement of its own would end with that statement.
+    with (
+        pytest.raises(OperationalError),
+        statement_timeout(50),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT pg_sleep(2)")
+
+
+def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, monkeypatch):
+    from contextlib import contextmanager
+
+    from django.db import OperationalError
+    from psycopg.errors import QueryCanceled
+
+    from papers import search as search_module
+
+    expected = titles("recurrent -memory", scope)
+    budgets = []
+
+    @contextmanager
+    def cancelled(milliseconds):
+        budgets.append(milliseconds)
+        try:
+            raise QueryCanceled("canceling statement due to statement timeout")
+        except QueryCanceled as error:
+            raise OperationalError(str(error)) from error
+        yield
+
+    monkeypatch.setattr(search_module, "statement_timeout", cancelled)
+
+    assert titles("recurrent -memory", scope) == expected != []
+    assert titles("memory -memory", scope) == []
+    assert budgets == [search_module.SCAN_BUDGET_MS] * 2
+
+
 def test_a_one_word_typo_gets_a_did_you_mean_but_no_closest_titles(
     reader_client, workspace, sample_listing
 ):
