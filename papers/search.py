@@ -362,7 +362,10 @@ def _ordered(papers: QuerySet, sort: str) -> QuerySet:
     if sort == "rank":
         return papers.order_by(F("last_listed").desc(nulls_last=True), "rank", "pk")
     if sort == "title":
-        return papers.order_by("title", "pk")
+        # By title key (titles with case and punctuation aside), which an
+        # index holds in order: by the titles themselves a million papers
+        # were sorted for the first page (0.5 s).
+        return papers.order_by("title_key", "pk")
     return papers.order_by(F("last_listed").desc(nulls_last=True), "-pk")
 
 
