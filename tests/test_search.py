@@ -127,6 +127,7 @@ def test_filters_combine_with_text(scope, reader, workspace):
     assert titles("tag:Memory has:highlight", scope) == [mamba.title]
     assert titles("mamba tag:memory", scope) == [mamba.title]
     assert set(titles("by:reader", scope)) == {titans.title, mamba.title}
+    assert len(titles("-by:reader", scope)) == 49
     assert len(titles("-tag:memory", scope)) == 49
     assert len(titles("listing:latest", scope)) == 51
     assert titles("listing:1999-01-01", scope) == []
