@@ -67,6 +67,10 @@ def test_home_says_which_listing_it_shows(reader_client, sample_listing, workspa
 
     assert "Trending papers" in response.text
     assert "51 papers in rank order" in response.text
+    by_title = reader_client.get(papers_url(workspace), {"sort": "title"})
+    newest = reader_client.get(papers_url(workspace), {"sort": "newest"})
+    assert "51 papers by title" in by_title.text
+    assert "51 papers newest first" in newest.text
 
 
 def test_htmx_page_request_gets_only_the_results(reader_client, sample_listing, workspace):
