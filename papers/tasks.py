@@ -192,8 +192,9 @@ class _Run:
     Entering takes the job's worker lock on a connection of its own and marks
     the phase running; progress is written on that connection too, outside
     the import's transaction, so the admin sees it while the import is not
-    yet committed. Leaving on an exception marks the phase failed; closing
-    the connection releases the lock.
+    yet committed. Leaving on an exception marks the phase failed; leaving
+    releases the lock (closing the connection would too, should the server
+    be out of reach).
     """
 
     def __init__(self, job_id: int) -> None:
@@ -214,6 +215,11 @@ class _Run:
         try:
             if error is not None:
                 self._fail(error)
+            # Released here, not by closing: the server ends a closed
+            # session's backend (and frees its locks) a moment later, and
+            # the job would look held by a worker meanwhile.
+            with contextlib.suppress(DatabaseError):
+                self._execute("SELECT pg_advisory_unlock(%s, %s)", [WORKER_LOCK, self.job.pk])
         finally:
             self._own.close()
 
