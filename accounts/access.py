@@ -3,10 +3,10 @@
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from accounts.models import READERS, Membership, Workspace
+from accounts.models import READERS, Membership
 
 
 def workspace_view(*, roles: frozenset[str] = READERS) -> Callable:
@@ -19,11 +19,17 @@ def workspace_view(*, roles: frozenset[str] = READERS) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
-            workspace = get_object_or_404(
-                Workspace.objects.for_user(request.user, roles=roles), slug=slug
+            if not request.user.is_authenticated:
+                raise Http404
+            # The membership and its workspace in one statement: every page asks.
+            membership = get_object_or_404(
+                Membership.objects.select_related("workspace"),
+                user=request.user,
+                role__in=list(roles),
+                workspace__slug=slug,
             )
-            request.workspace = workspace
-            request.membership = Membership.objects.get(user=request.user, workspace=workspace)
+            request.membership = membership
+            request.workspace = workspace = membership.workspace
             if request.method == "GET" and request.user.last_workspace_id != workspace.pk:
                 request.user.last_workspace = workspace
                 request.user.save(update_fields=["last_workspace"])

@@ -408,7 +408,8 @@ def add_snippets(papers: list[Paper], query: SearchQuery | None) -> None:
         .values_list("pk", "headline")
     )
     for paper in papers:
-        paper.snippet = mark_snippet(headlines.get(paper.pk, ""))
+        if headline := headlines.get(paper.pk):
+            paper.snippet = mark_snippet(headline)
 
 
 def mark_snippet(headline: str) -> SafeString:

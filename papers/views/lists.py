@@ -37,7 +37,9 @@ def _lists(request: HttpRequest):
 
 
 def _list(request: HttpRequest, list_id: int) -> ReadingList:
-    return get_object_or_404(_lists(request), pk=list_id)
+    reading_list = get_object_or_404(_lists(request).select_related("created_by"), pk=list_id)
+    reading_list.workspace = request.workspace  # the same row: no need to read it again
+    return reading_list
 
 
 def _item(reading_list: ReadingList, item_id: int) -> ListItem:

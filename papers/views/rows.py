@@ -15,8 +15,16 @@ from papers.models import Paper, ReadingState, Tag, Tagging
 STATUSES = ReadingState.Status.choices
 
 
+SUMMARY_WORDS = 60
+
+
 def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]:
-    """Attach `row_tags` and `my_status` to each paper, for request.workspace and request.user."""
+    """Attach what a row shows to each paper, for request.workspace and request.user.
+
+    `row_tags` and `my_status`; `rank`, unless the query gave one; and
+    `snippet`, the abstract's first SUMMARY_WORDS words, which a search
+    replaces with its best passage (`add_snippets`).
+    """
     ids = [paper.pk for paper in papers]
     tags: dict[int, list[Tag]] = defaultdict(list)
     for tagging in (
@@ -34,7 +42,16 @@ def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Pap
     for paper in papers:
         paper.row_tags = tags[paper.pk]
         paper.my_status = states.get(paper.pk)
+        vars(paper).setdefault("rank", None)
+        paper.snippet = summary(paper.abstract)
     return papers
+
+
+def summary(text: str) -> str:
+    words = text.split(maxsplit=SUMMARY_WORDS)
+    if len(words) > SUMMARY_WORDS:
+        return " ".join(words[:SUMMARY_WORDS]) + " …"
+    return " ".join(words)
 
 
 def row_context(request: HttpRequest, paper: Paper, **extra) -> dict:

@@ -45,6 +45,14 @@ def test_tag_status_and_highlight_inline_with_the_keyboard(live_server, page, re
     assert page.url == url_before, "the page reloaded"
     assert ReadingState.objects.get().status == "to-read"
 
+    # A status chosen from the keyboard keeps the focus where it was after the swap.
+    reading = first.get_by_role("button", name="Reading")
+    reading.focus()
+    page.keyboard.press("Enter")
+    expect(reading).to_have_attribute("aria-pressed", "true")
+    expect(reading).to_be_focused()
+    page.keyboard.press("Escape")
+
     page.keyboard.press("?")
     expect(page.get_by_role("dialog")).to_contain_text("Keyboard shortcuts")
     page.keyboard.press("Escape")
