@@ -527,6 +527,55 @@ def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(s
     assert budgets == [search_module.SCAN_BUDGET_MS] * 2
 
 
+def test_titles_holding_only_common_words_are_found_by_reading_the_table(scope, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from papers import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    by_index = titles("learning models", scope)
+    monkeypatch.setattr(search_module, "COMMON_WORD_PAPERS", 0)
+
+    with CaptureQueriesContext(connection) as captured:
+        by_scan = titles("learning models", scope)
+
+    assert by_scan == by_index != []
+    assert any("enable_bitmapscan" in query["sql"] for query in captured.captured_queries)
+    # A word the vocabulary does not hold is not known to be common.
+    with CaptureQueriesContext(connection) as captured:
+        titles("learning zyzzyva", scope)
+    assert not any("enable_bitmapscan" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatch):
+    from contextlib import contextmanager
+
+    from django.db import OperationalError
+    from psycopg.errors import QueryCanceled
+
+    from papers import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    expected = titles("learning models", scope)
+    budgets = []
+
+    @contextmanager
+    def cancelled(milliseconds):
+        budgets.append(milliseconds)
+        try:
+            raise QueryCanceled("canceling statement due to statement timeout")
+        except QueryCanceled as error:
+            raise OperationalError(str(error)) from error
+        yield
+
+    monkeypatch.setattr(search_module, "COMMON_WORD_PAPERS", 0)
+    monkeypatch.setattr(search_module, "statement_timeout", cancelled)
+
+    assert titles("learning models", scope) == expected != []
+    assert budgets == [search_module.TITLE_SCAN_BUDGET_MS]
+
+
 def test_a_one_word_typo_gets_a_did_you_mean_but_no_closest_titles(
     reader_client, workspace, sample_listing
 ):
