@@ -69,8 +69,10 @@ FACET_SIZE = 12
 
 
 # Counting facets costs an index probe per matching paper and facet; above
-# this many matches, they are counted over a sample of this many.
-FACET_SAMPLE = 2000
+# this many matches, they are counted over a sample of this many. A thousand
+# is plenty to tell which tags and listings are common among the results; the
+# tag filter's page at a million papers spent 17 ms more counting 2,000.
+FACET_SAMPLE = 1000
 
 
 def facets(request: HttpRequest, matches: CappedPaginator) -> dict:
