@@ -336,7 +336,7 @@ def _title_matches(in_title: QuerySet, text: str) -> list[int]:
     ids = in_title.values_list("pk", flat=True)[:RANK_CANDIDATES]
     if _all_common(text):
         try:
-            with statement_timeout(TITLE_SCAN_BUDGET_MS), local_setting("enable_bitmapscan", "off"):
+            with statement_timeout(TITLE_SCAN_BUDGET_MS, enable_bitmapscan="off"):
                 return list(ids)
         except OperationalError as error:
             if not isinstance(error.__cause__, QueryCanceled):
@@ -377,7 +377,7 @@ def _some_matches(matching: QuerySet, limit: int, text: str) -> list[int]:
     except OperationalError as error:
         if not isinstance(error.__cause__, QueryCanceled):
             raise
-    with local_setting("enable_seqscan", "off"):
+    with local_settings({"enable_seqscan": "off"}):
         return list(ids)
 
 
@@ -479,7 +479,7 @@ def did_you_mean(text: str) -> str:
     for word in set(words) - known:
         # The `%` operator, which the vocabulary's trigram index serves, with
         # our threshold: a `similarity >= x` filter could not use the index.
-        with local_setting("pg_trgm.similarity_threshold", str(CANDIDATE_SIMILARITY)):
+        with local_settings({"pg_trgm.similarity_threshold": str(CANDIDATE_SIMILARITY)}):
             candidates = list(
                 SearchTerm.objects.filter(word__trigram_similar=word)
                 .annotate(similarity=TrigramSimilarity("word", word))
@@ -532,27 +532,35 @@ def closest_titles(text: str, corrected: str = "", *, limit: int = 3) -> list[Pa
 
 
 @contextmanager
-def local_setting(setting: str, value: str) -> Iterator[None]:
-    """A server setting for the statements of the block only.
+def local_settings(settings: dict[str, str]) -> Iterator[None]:
+    """Server settings for the statements of the block only.
 
     The block runs in a transaction (or a savepoint) of its own: outside one,
-    a local setting would end with the statement that makes it. The setting
-    is restored after, since a savepoint that is released would keep it until
-    the enclosing transaction ends; a statement that fails rolls the
-    savepoint, and the setting with it, back.
+    a local setting would end with the statement that makes it. The settings
+    are restored after, since a savepoint that is released would keep them
+    until the enclosing transaction ends; a statement that fails rolls the
+    savepoint, and the settings with it, back. Each change is one statement.
     """
+    names = list(settings)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_setting(%s), set_config(%s, %s, true)", [setting, setting, value]
+            "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names)),
+            [part for name in names for part in (name, name, settings[name])],
         )
-        before, _ = cursor.fetchone()
+        before = cursor.fetchone()[::2]
         yield
-        cursor.execute("SELECT set_config(%s, %s, true)", [setting, before])
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
+            [part for name, value in zip(names, before, strict=True) for part in (name, value)],
+        )
 
 
-def statement_timeout(milliseconds: int) -> AbstractContextManager[None]:
-    """Cancel a statement of the block that runs longer (an OperationalError)."""
-    return local_setting("statement_timeout", f"{milliseconds}ms")
+def statement_timeout(milliseconds: int, **also: str) -> AbstractContextManager[None]:
+    """Cancel a statement of the block that runs longer (an OperationalError).
+
+    `also` are further settings for the block, made in the same statement.
+    """
+    return local_settings({"statement_timeout": f"{milliseconds}ms", **also})
 
 
 RELATED_TERMS = 6

@@ -478,10 +478,15 @@ def test_a_statement_over_its_time_budget_is_cancelled_and_the_setting_restored(
     ):
         cursor.execute("SELECT pg_sleep(2)")
     with transaction.atomic():
-        with statement_timeout(5000), connection.cursor() as cursor:
+        with statement_timeout(5000, enable_bitmapscan="off"), connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(0.01)")
-        # Later statements of the same transaction have the time they had.
+            cursor.execute("SHOW enable_bitmapscan")
+            assert cursor.fetchone()[0] == "off"
+        # Later statements of the same transaction have the settings they had.
         assert timeout() == before
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_bitmapscan")
+            assert cursor.fetchone()[0] == "on"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -561,7 +566,7 @@ def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatc
     budgets = []
 
     @contextmanager
-    def cancelled(milliseconds):
+    def cancelled(milliseconds, **settings):
         budgets.append(milliseconds)
         try:
             raise QueryCanceled("canceling statement due to statement timeout")
