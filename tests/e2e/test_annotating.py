@@ -112,3 +112,18 @@ def test_everything_works_without_javascript(live_server, browser, reader, setti
     assert Tagging.objects.get().tag.name == "no-js"
     assert ReadingState.objects.get().status == "reading"
     assert Note.objects.get().quote == "rigidity soft mask"
+
+
+def test_a_tag_is_added_and_removed_in_place(live_server, page, reader):
+    log_in(page, live_server)
+    page.evaluate("() => { window.notReloaded = true; }")
+    first = page.locator("[data-paper-row]").first
+
+    first.locator("[data-tag-input]").fill("scene flow")
+    first.get_by_role("button", name="Add").click()
+    expect(first.locator(".tag__name")).to_have_text(["scene flow"])
+    first.get_by_role("button", name="Remove tag scene flow").click()
+
+    expect(first.locator(".tag__name")).to_have_count(0)
+    assert page.evaluate("() => window.notReloaded === true"), "the page reloaded"
+    assert not Tagging.objects.exists()
