@@ -11,6 +11,7 @@ what does not parse as a filter is searched as text, and `Search.readings`
 says how the query was read.
 """
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -314,29 +315,27 @@ SCAN_BUDGET_MS = 100
 # A word that is not excluded (nor `or`): what the index can look up.
 _WANTED_WORD = re.compile(r'(?:^|\s)(?!-|or(?:\s|$))["\w]', re.IGNORECASE)
 
-
-# Words in more papers than this are common: titles holding all of a
-# query's common words may be tens of thousands.
-COMMON_WORD_PAPERS = 100_000
-# How long the table may be scanned for titles holding a query's common words.
-TITLE_SCAN_BUDGET_MS = 30
+# Titles holding words that are each common: PostgreSQL takes such words to
+# be rare together, and lists every matching title from the titles' index
+# before it returns the first (`large language models`: 65,570 titles, 35-51
+# ms at a million), where reading the table in its order finds 250 in 5-9
+# ms. Reading the table pays when at least COMMON_DENSITY of the papers are
+# expected to hold all the words (each word's share of the papers, from the
+# vocabulary, multiplied), for up to COMMON_TITLE_WORDS words: a title is
+# short, and `deep learning` (5% expected, 1.3% of titles), `vision-language
+# models` (10%, 2%) or four common words ran out of time. The scan has
+# COMMON_SCAN_BUDGET_MS; then the index answers.
+COMMON_DENSITY = 0.15
+COMMON_TITLE_WORDS = 3
+COMMON_SCAN_BUDGET_MS = 30
 
 
 def _title_matches(in_title: QuerySet, text: str) -> list[int]:
-    """The ids of up to RANK_CANDIDATES papers whose titles match, in no order.
-
-    The titles' index lists every matching title before it returns the
-    first, and for words that are each common PostgreSQL takes them to be
-    rare together: `large language models` made it list 65,570 titles (51
-    ms at a million) where reading the table in its order finds 250 in 9
-    ms. So when the vocabulary counts every wanted word as common, the
-    table is read first, for at most TITLE_SCAN_BUDGET_MS (common words
-    can still be rare together), and then the index answers.
-    """
+    """The ids of up to RANK_CANDIDATES papers whose titles match, in no order."""
     ids = in_title.values_list("pk", flat=True)[:RANK_CANDIDATES]
-    if _all_common(text):
+    if _expected_density(text) >= COMMON_DENSITY:
         try:
-            with statement_timeout(TITLE_SCAN_BUDGET_MS, enable_bitmapscan="off"):
+            with statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
                 return list(ids)
         except OperationalError as error:
             if not isinstance(error.__cause__, QueryCanceled):
@@ -344,16 +343,30 @@ def _title_matches(in_title: QuerySet, text: str) -> list[int]:
     return list(ids)
 
 
-def _all_common(text: str) -> bool:
-    """Whether each word the query wants is in more than COMMON_WORD_PAPERS papers."""
-    wanted = {
+def _expected_density(text: str) -> float:
+    """The share of papers expected to hold every word the query wants, as if unrelated.
+
+    0 for more than COMMON_TITLE_WORDS words, or one the vocabulary lacks.
+    The number of papers is the planner's estimate, kept by ANALYZE.
+    """
+    words = {
         word
         for token in text.lower().split()
         if not token.startswith("-") and token != "or"
         for word in re.findall(r"[^\W_]+", token)
     }
-    common = SearchTerm.objects.filter(word__in=wanted, ndoc__gt=COMMON_WORD_PAPERS)
-    return bool(wanted) and common.count() == len(wanted)
+    if not words or len(words) > COMMON_TITLE_WORDS:
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT reltuples FROM pg_class WHERE oid = %s::regclass), "
+            f"array_agg(ndoc) FROM {SearchTerm._meta.db_table} WHERE word = ANY(%s)",
+            [Paper._meta.db_table, list(words)],
+        )
+        papers, counts = cursor.fetchone()
+    if not papers or papers <= 0 or len(counts or []) < len(words):
+        return 0.0
+    return math.prod(min(count / papers, 1.0) for count in counts)
 
 
 def _some_matches(matching: QuerySet, limit: int, text: str) -> list[int]:
