@@ -505,7 +505,9 @@ def test_a_statement_over_its_time_budget_is_cancelled_outside_a_transaction_too
         cursor.execute("SELECT pg_sleep(2)")
 
 
-def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, monkeypatch):
+@pytest.fixture
+def run_out_of_time(monkeypatch):
+    """Call it to make every time budget of the search run out: it returns the budgets asked for."""
     from contextlib import contextmanager
 
     from django.db import OperationalError
@@ -513,19 +515,31 @@ def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(s
 
     from papers import search as search_module
 
+    def install() -> list[int]:
+        budgets = []
+
+        @contextmanager
+        def cancelled(milliseconds, **settings):
+            budgets.append(milliseconds)
+            try:
+                raise QueryCanceled("canceling statement due to statement timeout")
+            except QueryCanceled as error:
+                raise OperationalError(str(error)) from error
+            yield
+
+        monkeypatch.setattr(search_module, "statement_timeout", cancelled)
+        return budgets
+
+    return install
+
+
+def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(
+    scope, run_out_of_time
+):
+    from papers import search as search_module
+
     expected = titles("recurrent -memory", scope)
-    budgets = []
-
-    @contextmanager
-    def cancelled(milliseconds):
-        budgets.append(milliseconds)
-        try:
-            raise QueryCanceled("canceling statement due to statement timeout")
-        except QueryCanceled as error:
-            raise OperationalError(str(error)) from error
-        yield
-
-    monkeypatch.setattr(search_module, "statement_timeout", cancelled)
+    budgets = run_out_of_time()
 
     assert titles("recurrent -memory", scope) == expected != []
     assert titles("memory -memory", scope) == []
@@ -561,11 +575,8 @@ def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatc
     assert not scanned("learning zyzzyva")
 
 
-def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatch):
-    from contextlib import contextmanager
-
-    from django.db import OperationalError, connection
-    from psycopg.errors import QueryCanceled
+def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatch, run_out_of_time):
+    from django.db import connection
 
     from papers import search as search_module
 
@@ -573,19 +584,8 @@ def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatc
         cursor.execute("ANALYZE papers_paper")
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
     expected = titles("learning models", scope)
-    budgets = []
-
-    @contextmanager
-    def cancelled(milliseconds, **settings):
-        budgets.append(milliseconds)
-        try:
-            raise QueryCanceled("canceling statement due to statement timeout")
-        except QueryCanceled as error:
-            raise OperationalError(str(error)) from error
-        yield
-
     monkeypatch.setattr(search_module, "COMMON_DENSITY", 1e-9)
-    monkeypatch.setattr(search_module, "statement_timeout", cancelled)
+    budgets = run_out_of_time()
 
     assert titles("learning models", scope) == expected != []
     assert budgets == [search_module.COMMON_SCAN_BUDGET_MS]
