@@ -364,7 +364,7 @@ def _expected_density(text: str) -> float:
             [Paper._meta.db_table, list(words)],
         )
         papers, counts = cursor.fetchone()
-    if not papers or papers <= 0 or len(counts or []) < len(words):
+    if papers <= 0 or len(counts or []) < len(words):  # never analyzed: -1
         return 0.0
     return math.prod(min(count / papers, 1.0) for count in counts)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, connections, transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -218,7 +218,7 @@ class _Run:
             # Released here, not by closing: the server ends a closed
             # session's backend (and frees its locks) a moment later, and
             # the job would look held by a worker meanwhile.
-            with contextlib.suppress(DatabaseError):
+            with contextlib.suppress(DatabaseError, InterfaceError):
                 self._execute("SELECT pg_advisory_unlock(%s, %s)", [WORKER_LOCK, self.job.pk])
         finally:
             self._own.close()
