@@ -4,7 +4,6 @@ Every function takes objects the caller already fetched through the
 visibility rule; none of them looks anything up by a raw id from a request.
 """
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -15,6 +14,7 @@ from django.utils.text import slugify
 
 from accounts.models import User, Workspace
 from papers import anchoring
+from papers.importing.vocabulary import words_counted
 from papers.models import (
     RELATED_PAPER_VECTORS,
     ListingEntry,
@@ -214,20 +214,6 @@ def highlights_reanchor(*, paper_ids: Iterable[int]) -> int:
     return detached
 
 
-# The words of the vocabulary: letters only, three or more (as the search box reads them).
-VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}")
-# The same words in ASCII text, where the letters are a-z once lowered: a
-# third quicker to find, which a million-paper import notices.
-ASCII_VOCABULARY_WORD = re.compile(r"[a-z]{3,}")
-
-
-def vocabulary_words(title: str, abstract: str) -> set[str]:
-    """The words a paper counts for in the search vocabulary: unstemmed, in lower case."""
-    text = f"{title} {abstract}".lower()
-    words = ASCII_VOCABULARY_WORD if text.isascii() else VOCABULARY_WORD
-    return set(words.findall(text))
-
-
 def search_terms_add(*, paper_ids: list[int]) -> None:
     """Count the words of newly created papers into the search vocabulary."""
     search_terms_count(_papers_words(paper_ids))
@@ -267,11 +253,8 @@ def search_terms_count(counts: Counter[str], *, removed: bool = False) -> None:
 
 
 def _papers_words(paper_ids: list[int]) -> Counter[str]:
-    counts: Counter[str] = Counter()
     papers = Paper.objects.filter(pk__in=paper_ids).values_list("title", "abstract")
-    for title, abstract in papers.iterator(chunk_size=2000):
-        counts.update(vocabulary_words(title, abstract))
-    return counts
+    return words_counted(papers.iterator(chunk_size=2000))
 
 
 def _list_slug(workspace: Workspace, title: str, *, exclude: int | None = None) -> str:

@@ -121,12 +121,18 @@ def test_a_bad_line_after_the_indexes_were_dropped_leaves_everything_as_it_was(
     assert gin_indexes() == SEARCH_INDEXES
 
 
+# The papers an import counts in its own process before a child counts the
+# rest: all of these files', or only the first batch's.
+@pytest.mark.parametrize("counted_here", [10_000, 6], ids=["here", "in-a-child"])
 def test_the_vocabulary_counts_each_paper_once_across_first_and_mixed_imports(
-    small_batches, tmp_path
+    small_batches, tmp_path, monkeypatch, counted_here
 ):
     from collections import Counter
 
-    from papers.services import vocabulary_words
+    from papers.importing import vocabulary
+    from papers.importing.vocabulary import vocabulary_words
+
+    monkeypatch.setattr(vocabulary, "COUNT_HERE_UP_TO", counted_here)
 
     lines = DUMP.read_bytes().splitlines(keepends=True)
     # Each file lists a paper twice; the second holds known papers and new
@@ -144,3 +150,14 @@ def test_the_vocabulary_counts_each_paper_once_across_first_and_mixed_imports(
         expected.update(vocabulary_words(title, abstract))
     assert Paper.objects.count() == 30
     assert dict(SearchTerm.objects.values_list("word", "ndoc")) == dict(expected)
+
+
+def test_an_import_fails_when_the_child_counting_its_words_is_gone(monkeypatch):
+    from papers.importing import vocabulary
+
+    monkeypatch.setattr(vocabulary, "COUNT_HERE_UP_TO", 0)
+    with vocabulary.VocabularyCount() as counting:
+        counting.add([("Sparse attention", "We study sparse attention.")])
+        counting._child.kill()
+        with pytest.raises(vocabulary.VocabularyCountFailed, match="exit code -9"):
+            counting.total()

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from papers.importing.vocabulary import ASCII_VOCABULARY_WORD, VOCABULARY_WORD, vocabulary_words
 from papers.search import FILTERS, Scope, search
-from papers.services import ASCII_VOCABULARY_WORD, VOCABULARY_WORD, vocabulary_words
 
 pytestmark = pytest.mark.django_db
 

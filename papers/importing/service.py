@@ -28,6 +28,7 @@ from accounts.models import User
 from papers.importing.formats import DAILY_LIST_NAME, DEFAULT_NAMES, listing_name
 from papers.importing.records import PaperRecord, ParsedListing, ParseWarning, RecordStream
 from papers.importing.text import title_key
+from papers.importing.vocabulary import VocabularyCount
 from papers.models import (
     ImportFile,
     ImportJob,
@@ -39,12 +40,7 @@ from papers.models import (
     ReadingState,
     Tagging,
 )
-from papers.services import (
-    highlights_reanchor,
-    search_terms_count,
-    search_terms_remove,
-    vocabulary_words,
-)
+from papers.services import highlights_reanchor, search_terms_count, search_terms_remove
 
 BATCH_SIZE = 1000
 
@@ -533,8 +529,10 @@ def _upsert_papers(
     Matching is sequential, in Python, on what it needs (ids and title keys);
     the papers' text goes to the database with COPY, a batch at a time: new
     papers straight into their table, the records of known papers into a
-    staging table that one UPDATE compares and applies. The first records'
-    outcomes go into `outcomes`, for a preview.
+    staging table that one UPDATE compares and applies. The words of the
+    papers created are counted as they go, in a process of their own for a
+    large import (see VocabularyCount). The first records' outcomes go into
+    `outcomes`, for a preview.
     """
     total = len(records) if isinstance(records, Sized) else None
     entries: list[_Entry] = []
@@ -544,19 +542,22 @@ def _upsert_papers(
     seen_keys: dict[str, _Paper] = {}
     known: dict[int, _Paper] = {}
     groups: dict[date | None, int] = {}
-    vocabulary: Counter[str] = Counter()
     created = 0
     # The search indexes' definitions, once dropped to be built again at the end.
     rebuilt: list[str] | None = None
     papers_before = Paper.objects.count()
     next_progress = 0.0
-    with connection.cursor() as cursor, _NewPapers(cursor, day_of) as new_papers:
+    with (
+        connection.cursor() as cursor,
+        _NewPapers(cursor, day_of) as new_papers,
+        VocabularyCount() as vocabulary,
+    ):
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGING} (paper_id bigint, link_arxiv_id text,"
             " arxiv_id text, title text, title_key text, abstract text, authors jsonb,"
             " url text, published date) ON COMMIT DROP"
         )
-        for batch, keys, words, batch_vocabulary in _read_ahead(_prepared(records)):
+        for batch, keys in _read_ahead(_prepared(records)):
             # Into an empty table (a first load) every paper is new: nothing to look up.
             by_id, by_key = ({}, {})
             if papers_before:
@@ -568,11 +569,7 @@ def _upsert_papers(
             # each in this import, and which took an arXiv id on a later one.
             to_update: dict[_Paper, tuple[_Entry, PaperRecord, str] | None] = {}
             linked: set[_Paper] = set()
-            # The words of the papers this batch creates: counted in the
-            # reading thread when it creates them all (a first load), which
-            # spares this thread, the one that feeds the COPY, most of the work.
-            created_words: list[set[str]] = []
-            for record, key, record_words in zip(batch, keys, words, strict=True):
+            for record, key in zip(batch, keys, strict=True):
                 paper = _match(record, key, by_id, by_key, seen_ids, seen_keys)
                 group = groups.setdefault(record.listing_date, len(groups))
                 entry = _Entry(
@@ -584,7 +581,6 @@ def _upsert_papers(
                     )
                     to_create.append((paper, record, key))
                     entry.outcome = Outcome.CREATED
-                    created_words.append(record_words)
                 elif paper.met:
                     entry.outcome = _link_again(paper, record, linked)
                 else:
@@ -599,11 +595,7 @@ def _upsert_papers(
                 by_key.setdefault(key, paper)
                 seen_keys.setdefault(key, paper)
             new_papers.write(to_create)
-            if len(created_words) == len(batch):
-                vocabulary.update(batch_vocabulary)
-            else:
-                for record_words in created_words:
-                    vocabulary.update(record_words)
+            vocabulary.add([(record.title, record.abstract) for _, record, _ in to_create])
             created += len(to_create)
             if rebuilt is None and created >= REBUILD_AFTER and created >= papers_before:
                 new_papers.close()
@@ -634,25 +626,17 @@ def _upsert_papers(
         cursor.execute(f"DROP TABLE {STAGING}")
         if rebuilt:
             _indexes_build(cursor, rebuilt)
-    return entries, vocabulary, rebuilt is not None
+        counted = vocabulary.total()
+    return entries, counted, rebuilt is not None
 
 
-Prepared = tuple[tuple[PaperRecord, ...], list[str], list[set[str]], Counter[str]]
+Prepared = tuple[tuple[PaperRecord, ...], list[str]]
 
 
 def _prepared(records: Iterable[PaperRecord]) -> Iterator[Prepared]:
-    """The records in batches, with what matching and the vocabulary need of each.
-
-    With each batch come its records' title keys and words, and how many of
-    its records use each word.
-    """
+    """The records in batches, each with its records' title keys, which matching needs."""
     for batch in batched(records, BATCH_SIZE, strict=False):
-        keys = [title_key(record.title) for record in batch]
-        words = [vocabulary_words(record.title, record.abstract) for record in batch]
-        counts: Counter[str] = Counter()
-        for record_words in words:
-            counts.update(record_words)
-        yield batch, keys, words, counts
+        yield batch, [title_key(record.title) for record in batch]
 
 
 # How many prepared batches the reading thread may be ahead.
