@@ -94,6 +94,12 @@ def test_a_first_load_keeps_every_foreign_key_and_its_links_hold(small_batches):
             [listing.pk],
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO papers_listingentry (listing_id, paper_id, rank) VALUES (-1, %s, 99)",
+            [Paper.objects.first().pk],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def test_an_import_into_a_larger_table_keeps_its_indexes(small_batches, monkeypatch):
