@@ -50,7 +50,7 @@ CHILD_CHECK_EVERY = 1.0
 
 
 class VocabularyCountFailed(Exception):
-    pass
+    """The child counting the words ended before it sent its counts: the import fails."""
 
 
 class VocabularyCount:
