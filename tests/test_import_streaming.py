@@ -5,6 +5,10 @@ thresholds: batches of a few records, and an index rebuild after ten.
 """
 
 import gzip
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError
@@ -167,3 +171,37 @@ def test_an_import_fails_when_the_child_counting_its_words_is_gone(monkeypatch):
         counting._child.kill()
         with pytest.raises(vocabulary.VocabularyCountFailed, match="exit code -9"):
             counting.total()
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is there and not a zombie (a container's init may not reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_the_child_counting_words_stops_when_its_importing_process_is_killed():
+    importing = (
+        "import os\n"
+        "from papers.importing import vocabulary\n"
+        "vocabulary.COUNT_HERE_UP_TO = 0\n"
+        "counting = vocabulary.VocabularyCount()\n"
+        "counting.add([('Sparse attention', 'We study sparse attention.')])\n"
+        "print(counting._child.pid, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", importing],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=60,
+    )
+    assert killed.returncode == -9
+    child = int(killed.stdout)
+    deadline = time.monotonic() + 15
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child)

@@ -16,7 +16,7 @@ import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Iterable
-from queue import Full
+from queue import Empty, Full
 
 # The words of the vocabulary: letters only, three or more (as the search box reads them).
 VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}")
@@ -45,8 +45,8 @@ def words_counted(texts: Iterable[tuple[str, str]]) -> Counter[str]:
 COUNT_HERE_UP_TO = 10_000
 # Batches of papers' text that may wait for the child; the import waits beyond.
 WAITING_BATCHES = 8
-# Seconds between two checks, while the import waits, that the child is still there.
-CHILD_CHECK_EVERY = 1.0
+# Seconds between two checks, by a process that waits on the other, that the other is still there.
+ALIVE_CHECK_EVERY = 1.0
 
 
 class VocabularyCountFailed(Exception):
@@ -119,7 +119,7 @@ class VocabularyCount:
     def _send(self, texts: list[tuple[str, str]] | None) -> None:
         while True:
             try:
-                self._texts.put(texts, timeout=CHILD_CHECK_EVERY)
+                self._texts.put(texts, timeout=ALIVE_CHECK_EVERY)
                 return
             except Full:
                 if not self._child.is_alive():
@@ -139,9 +139,22 @@ class VocabularyCount:
 
 
 def _count_apart(texts, result) -> None:
-    """The child: count each batch of texts until None comes, then send the counts."""
+    """The child: count each batch of texts until None comes, then send the counts.
+
+    An importing process killed outright (a worker stopped the hard way)
+    cannot stop its child: the child sees that and stops itself.
+    """
+    parent = multiprocessing.parent_process()
     counts: Counter[str] = Counter()
-    while (batch := texts.get()) is not None:
+    while True:
+        try:
+            batch = texts.get(timeout=ALIVE_CHECK_EVERY)
+        except Empty:
+            if parent.is_alive():
+                continue
+            return
+        if batch is None:
+            break
         counts.update(words_counted(batch))
     result.send(counts)
     result.close()
