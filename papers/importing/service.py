@@ -463,13 +463,10 @@ def _references_checked_once(model: type[models.Model], *, bulk: bool) -> Iterat
     paper twice, which writes the whole papers table out again: at 1M
     papers, longer than the listing itself takes to write. A bulk load
     already holds the papers table for itself (see _indexes_drop), so
-    it drops the keys while it writes and adds them back after: adding one
-    checks every row at once, with a join. The same goes for the entries'
-    key to their listing, which a million entries would look up one by one
-    too (dropping it keeps other writers off the listings until the import
-    commits; imports come one at a time anyway). Keys to the import job
-    stay: the admin's progress updates write to the job's row meanwhile.
-    A failure rolls the drops back with everything else.
+    it drops the keys to papers while it writes and adds them back after:
+    adding one checks every row at once, with a join. Keys to other tables
+    stay: the admin's progress updates write to the import job's meanwhile.
+    A failure rolls the drop back with everything else.
     """
     if not bulk:
         yield
@@ -477,9 +474,9 @@ def _references_checked_once(model: type[models.Model], *, bulk: bool) -> Iterat
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid), confrelid <> %s::regclass"
+            "SELECT conname, pg_get_constraintdef(oid), confrelid = %s::regclass"
             " FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
-            [ImportJob._meta.db_table, table],
+            [Paper._meta.db_table, table],
         )
         keys = cursor.fetchall()
         dropped = [(name, definition) for name, definition, dropping in keys if dropping]
