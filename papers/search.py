@@ -28,11 +28,13 @@ from django.contrib.postgres.search import (
 )
 from django.db import OperationalError, connection, transaction
 from django.db.models import (
+    BigAutoField,
     Case,
     Exists,
     F,
     FloatField,
     Func,
+    Lookup,
     OuterRef,
     Q,
     QuerySet,
@@ -286,7 +288,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         # Every match, by id (with the filters, so that a listing filter's
         # rank stays): filtering on the vectors again would read each from
         # TOAST once more, for the count and for the page.
-        return filtered.filter(pk__in=some)
+        return filtered.filter(pk__any=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
     # Title matches come from the title's own index alone, without the
@@ -308,11 +310,29 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         # and checking all of them again, for the count and for the page,
         # read ~500 vectors twice (13 ms for `diffusion -image` at a million).
         by_title = set(
-            Paper.objects.filter(pk__in=by_title, search_vector=result.query).values_list(
+            Paper.objects.filter(pk__any=list(by_title), search_vector=result.query).values_list(
                 "pk", flat=True
             )
         )
-    return Paper.objects.filter(pk__in=matched | by_title)
+    return Paper.objects.filter(pk__any=list(matched | by_title))
+
+
+@BigAutoField.register_lookup
+class AnyOf(Lookup):
+    """`pk__any=ids`: `id = ANY(array)`, the ids as one array parameter.
+
+    With `pk__in`, each id is a placeholder of its own, and psycopg parses
+    such a statement anew every time it runs: 2 ms for 500 ids, for each of
+    the count and the page. The index answers ANY in one sorted pass.
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 # How long the table may be scanned for the matches of a query with an
