@@ -117,12 +117,20 @@ DATABASES = {
 # dbshell and the test database set-up look for it.
 if socket_dir := DATABASES["default"]["OPTIONS"].pop("host", None):
     DATABASES["default"]["HOST"] = socket_dir
-# No parallel workers for queries (unless the URL sets its own options): on
-# a few cores they take CPU from other requests for little gain, and a page
-# of a filter (`status:to-read -tag:x`, a million papers) waited 120 ms for
-# workers that had read most of the table, where one process took 27 ms.
-# Index builds keep theirs (max_parallel_maintenance_workers).
-DATABASES["default"]["OPTIONS"].setdefault("options", "-c max_parallel_workers_per_gather=0")
+# Unless the URL sets its own options:
+# - Sequential scans start at the table's first page. Search reads "the first
+#   250 matches" of a common word in the table's order, and a scan that joined
+#   another one where it had got to (PostgreSQL's default for tables larger
+#   than a quarter of its buffers) found other matches, in other numbers,
+#   from one run of a query to the next, and took 30 to 110 ms instead of 30.
+# - No parallel workers for queries: on a few cores they take CPU from other
+#   requests for little gain, and a page of a filter (`status:to-read -tag:x`,
+#   a million papers) waited 120 ms for workers that had read most of the
+#   table, where one process took 27 ms. Index builds keep theirs
+#   (max_parallel_maintenance_workers).
+DATABASES["default"]["OPTIONS"].setdefault(
+    "options", "-c synchronize_seqscans=off -c max_parallel_workers_per_gather=0"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
