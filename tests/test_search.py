@@ -546,6 +546,16 @@ def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(
     assert budgets == [search_module.SCAN_BUDGET_MS] * 2
 
 
+def test_a_word_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, run_out_of_time):
+    from papers import search as search_module
+
+    expected = titles("recurrent", scope)
+    budgets = run_out_of_time()
+
+    assert titles("recurrent", scope) == expected != []
+    assert budgets == [search_module.SCAN_BUDGET_MS]
+
+
 def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -588,7 +598,8 @@ def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatc
     budgets = run_out_of_time()
 
     assert titles("learning models", scope) == expected != []
-    assert budgets == [search_module.COMMON_SCAN_BUDGET_MS]
+    # The probe for some matches, then the titles' scan.
+    assert budgets == [search_module.SCAN_BUDGET_MS, search_module.COMMON_SCAN_BUDGET_MS]
 
 
 def test_a_one_word_typo_gets_a_did_you_mean_but_no_closest_titles(
