@@ -13,10 +13,13 @@ worker that dies in the middle leaves the database as it was.
 """
 
 import contextlib
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
+from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, connections, transaction
 from django.tasks import TaskResultStatus, task
@@ -24,15 +27,20 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
-from papers.importing.formats import detect_format, parse_listing
-from papers.importing.records import ListingError, ParsedListing
+from papers.importing.files import (
+    ListingFile,
+    ListingFileRejected,
+    listing_file_lines,
+    listing_file_read,
+)
+from papers.importing.records import ListingError
 from papers.importing.service import (
     ImportResult,
     import_job_tally,
     import_undo,
     listing_import,
 )
-from papers.importing.uploads import import_file_content, import_file_store
+from papers.importing.uploads import import_file_spool, import_file_store
 from papers.models import WORKER_LOCK, ImportFile, ImportFileChunk, ImportJob
 
 # The first rows of the files, shown by the check so a person can see that
@@ -150,14 +158,12 @@ def import_check(job_id: int) -> None:
     looking at the page for them.
     """
     with _Run(job_id) as run:
-        parsed = run.parsed_files()
-        if parsed is None:
-            return
+        opened = run.files_opened()
         with transaction.atomic():
-            results = run.import_files(parsed)
+            results = run.import_files(opened)
             # The import's own code path, counted exactly, and written nowhere.
             transaction.set_rollback(True)
-        run.job.preview = _preview(parsed, results)
+        run.job.preview = _preview(opened, results)
         run.succeed()
 
 
@@ -165,11 +171,9 @@ def import_check(job_id: int) -> None:
 def import_run(job_id: int) -> None:
     """Import the checked files in one transaction, the job's success with them."""
     with _Run(job_id) as run:
-        parsed = run.parsed_files()
-        if parsed is None:
-            return
+        opened = run.files_opened()
         with transaction.atomic():
-            run.import_files(parsed)
+            run.import_files(opened)
             finished = timezone.now()
             run.job.imported_at = finished
             run.job.duration = finished - run.job.phase_started_at
@@ -192,9 +196,10 @@ class _Run:
     Entering takes the job's worker lock on a connection of its own and marks
     the phase running; progress is written on that connection too, outside
     the import's transaction, so the admin sees it while the import is not
-    yet committed. Leaving on an exception marks the phase failed; leaving
-    releases the lock (closing the connection would too, should the server
-    be out of reach).
+    yet committed. Leaving on a file that cannot be imported marks the job
+    rejected, and on another exception failed; leaving releases the lock
+    (closing the connection would too, should the server be out of reach)
+    and removes the files' temporary copies.
     """
 
     def __init__(self, job_id: int) -> None:
@@ -202,6 +207,7 @@ class _Run:
         main = connections[DEFAULT_DB_ALIAS]
         self._own = type(main)(main.settings_dict.copy(), DEFAULT_DB_ALIAS)
         self._written_at = 0.0
+        self._copies = contextlib.ExitStack()
 
     def __enter__(self) -> "_Run":
         self._execute("SELECT pg_advisory_lock(%s, %s)", [WORKER_LOCK, self.job.pk])
@@ -211,9 +217,11 @@ class _Run:
         self.job.save(update_fields=["state", "phase_started_at", "progress_at"])
         return self
 
-    def __exit__(self, kind, error, traceback) -> None:
+    def __exit__(self, kind, error, traceback) -> bool:
         try:
-            if error is not None:
+            if isinstance(error, ListingFileRejected):
+                self._reject(error)
+            elif error is not None:
                 self._fail(error)
             # Released here, not by closing: the server ends a closed
             # session's backend (and frees its locks) a moment later, and
@@ -221,7 +229,17 @@ class _Run:
             with contextlib.suppress(DatabaseError, InterfaceError):
                 self._execute("SELECT pg_advisory_unlock(%s, %s)", [WORKER_LOCK, self.job.pk])
         finally:
+            self._copies.close()
             self._own.close()
+        # A rejected file is the phase's outcome, not the worker's failure.
+        return isinstance(error, ListingFileRejected)
+
+    def _reject(self, error: ListingFileRejected) -> None:
+        self.job.state = ImportJob.State.REJECTED
+        self.job.failure = str(error)
+        self.job.save(update_fields=["state", "failure"])
+        # Nothing can be done with the files but upload them again.
+        ImportFileChunk.objects.filter(file__job=self.job).delete()
 
     def _fail(self, error: BaseException) -> None:
         self.job.state = ImportJob.State.FAILED
@@ -248,52 +266,65 @@ class _Run:
             [done, total, self.job.pk],
         )
 
-    def parsed_files(self) -> list[tuple[ImportFile, ParsedListing]] | None:
-        """Every file read and parsed; None, with the job rejected, when one cannot be."""
-        parsed = []
+    def files_opened(self) -> list["_Opened"]:
+        """Every file, copied from the database to a temporary file and opened for import.
+
+        A file in a format read whole is parsed here, and a JSON Lines file
+        only started: its lines are read while it is imported, and its
+        records counted beforehand for the progress. A file that cannot be
+        read raises ListingFileRejected.
+        """
+        opened = []
         for stored in self.job.files.all():
-            try:
-                parsed.append((stored, self._parse(stored)))
-            except ListingError as error:
-                self.job.state = ImportJob.State.REJECTED
-                self.job.failure = f"{stored.name}: {_read_as(stored)}rejected: {error}"
-                self.job.save(update_fields=["state", "failure"])
-                # Nothing can be done with the files but upload them again.
-                ImportFileChunk.objects.filter(file__job=self.job).delete()
-                return None
-        ImportFile.objects.bulk_update([f for f, _ in parsed], ["source_format", "format_detected"])
-        self.progress(0, sum(len(listing.records) for _, listing in parsed))
-        return parsed
+            copy = self._copies.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed on leaving)
+            import_file_spool(stored, copy)
+            listing_file = listing_file_read(
+                copy,
+                name=stored.name,
+                source_format=self.job.source_format or None,
+                today=timezone.localdate(),
+            )
+            stored.source_format = listing_file.source_format
+            stored.format_detected = listing_file.detected
+            rows = (
+                listing_file_lines(copy)
+                if listing_file.streamed
+                else len(listing_file.listing.records)
+            )
+            opened.append(_Opened(stored, listing_file, rows))
+        stored_files = [item.stored for item in opened]
+        ImportFile.objects.bulk_update(stored_files, ["source_format", "format_detected"])
+        self.progress(0, sum(item.rows for item in opened))
+        return opened
 
-    def _parse(self, stored: ImportFile) -> ParsedListing:
-        data = import_file_content(stored)
-        stored.format_detected = not self.job.source_format
-        stored.source_format = self.job.source_format or detect_format(
-            data, stored.name.removesuffix(".gz")
-        )
-        return parse_listing(data, source_format=stored.source_format, today=timezone.localdate())
-
-    def import_files(self, parsed: list[tuple[ImportFile, ParsedListing]]) -> list[ImportResult]:
+    def import_files(self, opened: list["_Opened"]) -> list[ImportResult]:
         """Each file through the import service, in the caller's transaction."""
-        total = sum(len(listing.records) for _, listing in parsed)
+        total = sum(item.rows for item in opened)
         _counts_reset(self.job)
         results, done = [], 0
-        for stored, listing in parsed:
-            result = listing_import(
-                listing=listing,
-                name=self.job.listing_name,
-                source_format=stored.source_format,
-                file_name=stored.name,
-                sha256=stored.sha256,
-                default_date=timezone.localdate(),
-                listing_date=self.job.listing_date,
-                imported_by=self.job.created_by,
-                progress=_offset(self.progress, done, total),
-                job=self.job,
-            )
+        for stored, listing_file, rows in opened:
+            try:
+                result = listing_import(
+                    listing=listing_file.listing,
+                    # A blank name is the file's own, as with the command.
+                    name=self.job.listing_name or None,
+                    source_format=stored.source_format,
+                    file_name=stored.name,
+                    sha256=stored.sha256,
+                    default_date=timezone.localdate(),
+                    listing_date=self.job.listing_date,
+                    imported_by=self.job.created_by,
+                    progress=_offset(self.progress, done, total),
+                    job=self.job,
+                )
+            except ListingError as error:
+                # A streamed file's fault shows only once its line is read.
+                raise ListingFileRejected(
+                    stored.name, error, stored.source_format, stored.format_detected
+                ) from error
             import_job_tally(job=self.job, result=result, file_name=stored.name)
             results.append(result)
-            done += len(listing.records)
+            done += rows
         return results
 
     def succeed(self) -> None:
@@ -303,6 +334,14 @@ class _Run:
         self.job.rows_done = self.job.rows_total
         self.job.progress_at = timezone.now()
         self.job.save()
+
+
+class _Opened(NamedTuple):
+    """A file of the job, opened for import, and how many records it holds at most."""
+
+    stored: ImportFile
+    file: ListingFile
+    rows: int
 
 
 def _offset(progress: Callable[[int, int], None], before: int, total: int):
@@ -315,27 +354,24 @@ def _counts_reset(job: ImportJob) -> None:
     job.warnings = []
 
 
-def _read_as(stored: ImportFile) -> str:
-    # A file rejected in a format it was not meant to be in should say so.
-    how = "told from the content" if stored.format_detected else "as asked"
-    return f"read as {stored.source_format} ({how}), " if stored.source_format else ""
+def _preview(opened: list[_Opened], results: list[ImportResult]) -> list[dict]:
+    """The first rows of the files and what the import makes of each.
 
-
-def _preview(
-    parsed: list[tuple[ImportFile, ParsedListing]], results: list[ImportResult]
-) -> list[dict]:
+    An import finds a file it imported before unchanged without reading it,
+    and has no rows to show.
+    """
     rows = []
-    for (stored, listing), result in zip(parsed, results, strict=True):
-        for record in listing.records[: PREVIEW_ROWS - len(rows)]:
+    for item, result in zip(opened, results, strict=True):
+        for record, outcome in islice(result.outcomes.items(), PREVIEW_ROWS - len(rows)):
             rows.append(
                 {
-                    "file": stored.name,
+                    "file": item.stored.name,
                     "line": record.line,
                     "title": record.title,
                     "arxiv_id": record.arxiv_id,
                     "authors": list(record.authors),
                     "published": record.published.isoformat() if record.published else "",
-                    "outcome": str(result.outcomes[record]),
+                    "outcome": str(outcome),
                 }
             )
     return rows

@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 import papers.tasks
 from accounts.services import workspace_create
+from papers.importing import files, service
 from papers.models import (
     ImportFileChunk,
     ImportJob,
@@ -36,6 +37,7 @@ from tests.conftest import DATA, SAMPLE, import_listing
 pytestmark = pytest.mark.django_db
 
 UPLOAD = reverse("admin:papers_importjob_add")
+ARXIV_DUMP = DATA / "formats" / "arxiv-cs-daily.head30.jsonl"
 HISTORY = reverse("admin:papers_importjob_changelist")
 FIRST_TITLE = (
     "EMR-MSF: Self-Supervised Recurrent Monocular Scene Flow Exploiting Ego-Motion Rigidity"
@@ -189,10 +191,19 @@ def test_confirming_twice_queues_one_import(admin_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_progress_is_the_job_partial_for_htmx_and_polls_while_running(admin_client, monkeypatch):
-    from papers.importing import service
-
-    job = checked(admin_client, sample())
+@pytest.mark.parametrize(
+    ("upload_file", "rows"),
+    [
+        (sample, "<strong>20</strong> of 51 rows (39%)"),
+        # A JSON Lines file is read while it is imported: its lines are counted first.
+        (lambda: ("dump.jsonl", ARXIV_DUMP.read_bytes()), "<strong>20</strong> of 30 rows (66%)"),
+    ],
+    ids=["parsed whole", "streamed"],
+)
+def test_progress_is_the_job_partial_for_htmx_and_polls_while_running(
+    admin_client, monkeypatch, upload_file, rows
+):
+    job = checked(admin_client, upload_file())
     admin_client.post(job_url(job, "confirm"))
     monkeypatch.setattr(service, "BATCH_SIZE", 10)
     monkeypatch.setattr(service, "PROGRESS_EVERY", 0)
@@ -213,7 +224,7 @@ def test_progress_is_the_job_partial_for_htmx_and_polls_while_running(admin_clie
     assert "<html" not in partial
     assert "Importing" in partial
     assert 'hx-trigger="every 1s"' in partial
-    assert "<strong>20</strong> of 51 rows (39%)" in partial
+    assert rows in partial
     assert "rows a second" in partial and "left" in partial
     done = admin_client.get(job_url(job), headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in done, "polling stops once the import is done"
@@ -520,3 +531,64 @@ def test_staff_without_import_permissions_are_refused(client, django_user_model)
     for method, url in admin_import_urls(job):
         response = client.get(url) if method == "GET" else client.post(url)
         assert response.status_code == 403, (method, url, response.status_code)
+
+
+def test_a_json_lines_upload_is_read_a_line_at_a_time_past_the_cap_on_whole_files(
+    admin_client, monkeypatch
+):
+    # Parsed whole, this file would be over the cap and rejected.
+    monkeypatch.setattr(files, "MAX_DECOMPRESSED_BYTES", 1000)
+    packed = gzip.compress(ARXIV_DUMP.read_bytes())
+
+    job = checked(admin_client, ("dump.jsonl.gz", packed))
+
+    assert (job.state, job.failure) == ("succeeded", "")
+    assert job.created_count == 30
+    assert [row["line"] for row in job.preview] == list(range(1, 11))
+    assert {row["outcome"] for row in job.preview} == {"created"}
+    assert Paper.objects.count() == 0
+
+    admin_client.post(job_url(job, "confirm"))
+    import_run.call(job.pk)
+
+    job.refresh_from_db()
+    assert (job.phase, job.state) == ("import", "succeeded")
+    assert Paper.objects.count() == 30
+
+
+def test_a_bad_line_deep_in_a_json_lines_upload_rejects_it_and_writes_nothing(
+    admin_client, monkeypatch
+):
+    # Small batches: papers before the bad line are written before it is met.
+    monkeypatch.setattr(service, "BATCH_SIZE", 4)
+    lines = ARXIV_DUMP.read_bytes().splitlines(keepends=True)
+    # Past the head the upload form looks at, which the bad byte would fail.
+    padding = b"\n" * (70 * 1024)
+    content = b"".join([*lines[:20], padding, b'{"title": "caf\xe9"}\n', *lines[20:]])
+
+    job = checked(admin_client, ("dump.jsonl", content))
+
+    assert job.state == "rejected"
+    bad_line = 20 + len(padding) + 1
+    assert job.failure.startswith(
+        "dump.jsonl: read as jsonl (told from the content), rejected: not UTF-8 text"
+    )
+    assert f"line {bad_line}" in job.failure
+    assert Paper.objects.count() == 0
+    assert not ImportFileChunk.objects.exists()
+    assert job.failure in admin_client.get(job_url(job)).content.decode()
+
+
+def test_a_file_imported_before_and_unchanged_since_is_checked_without_being_read(
+    admin_client,
+):
+    dump = ("dump.jsonl", ARXIV_DUMP.read_bytes())
+    imported(admin_client, dump)
+
+    job = checked(admin_client, dump)
+
+    assert job.state == "succeeded"
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 30)
+    assert job.preview == []
+    page = admin_client.get(job_url(job)).content.decode()
+    assert "Import 30 papers" in page

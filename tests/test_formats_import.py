@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.core.management import CommandError
 
-from papers.management.commands import import_listing as command
+from papers.importing import files
 from papers.models import Listing, Paper
 from tests.conftest import DATA, import_listing
 
@@ -218,7 +218,7 @@ def test_gzipped_file_is_decompressed_first(tmp_path):
 
 
 def test_gzipped_file_expanding_past_the_cap_is_rejected(tmp_path, monkeypatch):
-    monkeypatch.setattr(command, "MAX_DECOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(files, "MAX_DECOMPRESSED_BYTES", 1000)
     packed = tmp_path / "bomb.jsonl.gz"
     packed.write_bytes(gzip.compress(b" " * 1001))
 

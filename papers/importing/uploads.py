@@ -3,24 +3,25 @@
 An upload is stored in the database (`ImportFile`, `ImportFileChunk`) so that
 the worker that imports it needs nothing but the database: the web and the
 worker may be different containers or machines. It is written and read a
-chunk at a time, so storing a large file never holds it in memory; only the
-parser, which needs the whole text, does, and the upload limit
-(`PAPERSHELF_MAX_UPLOAD_MB`) and the gzip cap bound what it can be given.
+chunk at a time, so storing a large file never holds it in memory. The
+worker copies it to a temporary file and reads that as the command reads
+a file (see papers.importing.files): a JSON Lines file a line at a time,
+others whole, within the upload limit (`PAPERSHELF_MAX_UPLOAD_MB`) and the
+gzip cap.
 """
 
-import gzip
 import hashlib
-import io
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 
 from papers.importing.decode import decode_text
+from papers.importing.files import GZIP_MAGIC
 from papers.importing.records import ListingError
-from papers.management.commands.import_listing import GZIP_MAGIC, MAX_DECOMPRESSED_BYTES
 from papers.models import ImportFile, ImportFileChunk, ImportJob
 
 CHUNK_SIZE = 1024 * 1024
@@ -120,50 +121,9 @@ def _rechunked(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(pending)
 
 
-def import_file_content(stored: ImportFile) -> bytes:
-    """The file's bytes, decompressed when it is gzipped; a ListingError when it cannot be.
-
-    Chunks are fetched a few at a time and a gzipped file is inflated as
-    they come, so only the result is ever whole in memory.
-    """
-    chunks = (
-        bytes(data)
-        for data in stored.chunks.order_by("index")
-        .values_list("data", flat=True)
-        .iterator(chunk_size=4)
-    )
-    first = next(chunks, b"")
-    if not first.startswith(GZIP_MAGIC):
-        return b"".join([first, *chunks])
-    stream = io.BufferedReader(_ChunkStream(first, chunks))
-    try:
-        with gzip.GzipFile(fileobj=stream) as archive:
-            content = archive.read(MAX_DECOMPRESSED_BYTES + 1)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ListingError(f"not a readable gzip file ({error})") from error
-    if len(content) > MAX_DECOMPRESSED_BYTES:
-        mib = MAX_DECOMPRESSED_BYTES // 1024 // 1024
-        raise ListingError(f"more than {mib} MiB once decompressed")
-    return content
-
-
-class _ChunkStream(io.RawIOBase):
-    """A read-only file over stored chunks, for GzipFile to read as it needs."""
-
-    def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
-        self._pending = memoryview(first)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            following = next(self._rest, None)
-            if following is None:
-                return 0
-            self._pending = memoryview(following)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+def import_file_spool(stored: ImportFile, into: BinaryIO) -> None:
+    """Write the file's bytes, as uploaded, into `into`, a few chunks at a time."""
+    chunks = stored.chunks.order_by("index").values_list("data", flat=True)
+    for data in chunks.iterator(chunk_size=4):
+        into.write(data)
+    into.seek(0)

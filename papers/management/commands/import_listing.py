@@ -11,13 +11,11 @@ line and the reason, and nothing is written: the import runs in one
 transaction. The last line of standard output is the summary.
 """
 
-import gzip
 import hashlib
 import os
 import shutil
 import sys
 import tempfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,25 +26,14 @@ from typing import BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from papers.importing.formats import PARSERS, detect_format, is_jsonl, parse_listing
-from papers.importing.json_listing import jsonl_stream
+from papers.importing.files import MAX_DECOMPRESSED_BYTES, ListingFileRejected, listing_file_read
+from papers.importing.formats import PARSERS
 from papers.importing.records import ListingError, ParsedListing, RecordStream
 from papers.importing.service import listing_import
-from papers.models import Listing
 
 PROGRESS_WIDTH = 30
 AUTO = "auto"
-GZIP_MAGIC = b"\x1f\x8b"
-# A cap on what a gzipped file in a format parsed whole may expand to, so a
-# small hostile file cannot fill the memory: four times the largest arXiv
-# dump imported so far (123 MiB). JSON Lines is read a line at a time instead.
-MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
-# A line of JSON Lines longer than this is no paper, and is not read whole.
-MAX_LINE_BYTES = 16 * 1024 * 1024
-HEAD_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
-# What errors reading a damaged gzip file raises, wherever the damage is.
-GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class Command(BaseCommand):
@@ -84,25 +71,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, **options) -> None:
+        chosen = None if options["format"] == AUTO else options["format"]
         with _opened(path) as (file_name, file):
             sha256 = _sha256(file)
-            file.seek(0)
-            gzipped = file.read(len(GZIP_MAGIC)) == GZIP_MAGIC
-            head = self._content(file_name, file, gzipped, limit=HEAD_BYTES)
-            detected = options["format"] == AUTO
-            streamed = options["format"] == Listing.Format.JSONL or (detected and is_jsonl(head))
-            if streamed:
-                source_format = Listing.Format.JSONL
-                listing = self._stream(file_name, file, gzipped)
-            else:
-                data = self._content(file_name, file, gzipped, limit=MAX_DECOMPRESSED_BYTES)
-                source_format = (
-                    detect_format(data, file_name.removesuffix(".gz"))
-                    if detected
-                    else options["format"]
+            try:
+                opened = listing_file_read(
+                    file, name=file_name, source_format=chosen, today=timezone.localdate()
                 )
-                listing = self._parsed(file_name, data, source_format, detected)
-            if detected and options["verbosity"] >= 1:
+            except ListingFileRejected as error:
+                raise CommandError(str(error)) from error
+            listing, source_format = opened.listing, opened.source_format
+            if opened.detected and options["verbosity"] >= 1:
                 self.stdout.write(f"Format: {source_format} (told from the content)")
             try:
                 result = listing_import(
@@ -118,7 +97,8 @@ class Command(BaseCommand):
                     progress=self._progress(file) if self.stderr.isatty() else None,
                 )
             except ListingError as error:
-                raise _rejected(file_name, error, source_format, detected) from error
+                rejected = ListingFileRejected(file_name, error, source_format, opened.detected)
+                raise CommandError(str(rejected)) from error
             finally:
                 if self.stderr.isatty():
                     self.stderr.write("")
@@ -129,39 +109,6 @@ class Command(BaseCommand):
         for warning in result.warnings:
             self.stderr.write(f"{file_name}:{warning.line}: {warning.message}")
         self.stdout.write(self.style.SUCCESS(result.summary()))
-
-    def _parsed(
-        self, file_name: str, data: bytes, source_format: str, detected: bool
-    ) -> ParsedListing:
-        try:
-            return parse_listing(data, source_format=source_format, today=timezone.localdate())
-        except ListingError as error:
-            raise _rejected(file_name, error, source_format, detected) from error
-
-    def _content(self, file_name: str, file: BinaryIO, gzipped: bool, *, limit: int) -> bytes:
-        """Up to `limit` bytes of the file's content (decompressed); more is an error."""
-        file.seek(0)
-        try:
-            if gzipped:
-                with gzip.GzipFile(fileobj=file) as archive:
-                    content = archive.read(limit + 1)
-            else:
-                content = file.read(limit + 1)
-        except GZIP_ERRORS as error:
-            message = f"{file_name}: rejected: not a readable gzip file ({error})"
-            raise CommandError(message) from error
-        if limit == HEAD_BYTES:
-            return content[:limit]
-        if len(content) > limit:
-            raise CommandError(
-                f"{file_name}: rejected: more than {limit // 1024 // 1024} MiB once decompressed"
-            )
-        return content
-
-    def _stream(self, file_name: str, file: BinaryIO, gzipped: bool) -> RecordStream:
-        file.seek(0)
-        content = gzip.GzipFile(fileobj=file) if gzipped else file
-        return jsonl_stream(_lines(content))
 
     def _say_dates(self, listing: ParsedListing | RecordStream, chosen: date | None) -> None:
         if chosen:
@@ -215,25 +162,3 @@ def _sha256(file: BinaryIO) -> str:
     for chunk in iter(partial(file.read, CHUNK_BYTES), b""):
         digest.update(chunk)
     return digest.hexdigest()
-
-
-def _lines(content: BinaryIO) -> Iterator[bytes]:
-    """The content's lines; an overlong line or a damaged gzip file is a ListingError."""
-    number = 0
-    try:
-        for line in iter(partial(content.readline, MAX_LINE_BYTES + 1), b""):
-            number += 1
-            if len(line) > MAX_LINE_BYTES:
-                message = f"a line longer than {MAX_LINE_BYTES // 1024 // 1024} MiB"
-                raise ListingError(message, line=number)
-            yield line
-    except GZIP_ERRORS as error:
-        raise ListingError(f"not a readable gzip file ({error})", line=number + 1) from error
-
-
-def _rejected(
-    file_name: str, error: ListingError, source_format: str, detected: bool
-) -> CommandError:
-    # A file rejected for a format it was not meant to be in should say so.
-    read_as = f" read as {source_format} (told from the content)," if detected else ""
-    return CommandError(f"{file_name}:{read_as} rejected: {error}")
