@@ -3,6 +3,7 @@
     uv run python bench/corpus.py --size 10000          # once: the corpus file
     uv run python bench/import_bench.py --size 10000
     uv run python bench/import_bench.py --size 100000 --profile
+    uv run python bench/import_bench.py --size 1000000 --admin-job
 
 In a fresh database of its own (data directory /tmp/bench-data/import-<corpus>,
 its own embedded PostgreSQL; never ./var/), for one corpus file:
@@ -21,6 +22,13 @@ its own embedded PostgreSQL; never ./var/), for one corpus file:
 (c) the same command again: a re-import, which must change nothing (it
     sees that the file was imported and nothing has changed since);
 (d) the same with --reread: every record read again and compared.
+
+With --admin-job, the papers tables are then emptied and the corpus goes
+through the admin's import instead, each phase in a child process as a
+worker would run it: (e) the upload stored (what the upload page does with
+the file), (f) the check, a dry run of the whole import, (g) the import
+confirmed; then (h) a second upload of the same file, checked and imported,
+which must change nothing.
 
 Reports seconds, the ratio to (a) and the peak RSS of the import process,
 and the size of the tables afterwards. With --profile, the papers tables
@@ -46,6 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import (
+    CORPUS_LISTING_DATE,
     PROJECT_ROOT,
     bench_data_dir,
     check_code_unchanged,
@@ -73,6 +82,11 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="also run the import under cProfile and split its time by phase",
+    )
+    parser.add_argument(
+        "--admin-job",
+        action="store_true",
+        help="also import the corpus through the admin's job: upload, check, import",
     )
     args = parser.parse_args()
     corpus = corpus_path(args)
@@ -153,6 +167,9 @@ def main() -> None:
     print(f"(b)/(a+) = {first.seconds / bound_all:.1f}")
     print()
     print(table(["relation", "rows", "table MiB", "indexes MiB"], relation_sizes()))
+    if args.admin_job:
+        print()
+        admin_job(corpus, bound_seconds, papers)
     if args.profile:
         print()
         profile_import(corpus)
@@ -331,6 +348,81 @@ def empty_papers_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         cursor.execute("CHECKPOINT")
+
+
+# The admin job's phases, each run by `manage.py shell -c` as a worker would.
+JOB_UPLOAD = """
+from datetime import date
+from functools import partial
+from pathlib import Path
+from accounts.models import User
+from papers.tasks import Upload, import_job_create
+user, _ = User.objects.get_or_create(
+    username="bench-admin", defaults={{"is_staff": True, "is_superuser": True}}
+)
+path = Path({path!r})
+with path.open("rb") as file:
+    chunks = iter(partial(file.read, 1024 * 1024), b"")
+    job = import_job_create(
+        uploads=[Upload(path.name, chunks)],
+        source_format="",
+        listing_name="",
+        listing_date=date.fromisoformat({listing_date!r}),
+        user=user,
+    )
+print(job.pk)
+"""
+JOB_PHASE = """
+from papers.models import ImportJob
+from papers.tasks import import_check, import_job_confirm, import_run
+job = ImportJob.objects.get(pk={job})
+if {phase!r} == "check":
+    import_check.call(job.pk)
+else:
+    import_job_confirm(job=job)
+    import_run.call(job.pk)
+job.refresh_from_db()
+print(job.state, job.failure)
+print(f"{{job.created_count}} created, {{job.updated_count}} updated, "
+      f"{{job.unchanged_count}} unchanged, {{job.rejected_count}} rejected")
+"""
+
+
+def admin_job(corpus: Path, bound_seconds: float, papers: int) -> None:
+    """The corpus through the admin's job, into emptied tables and then again."""
+    empty_papers_tables()
+    rows = []
+    for label in ("first upload", "same file again"):
+        upload = manage(
+            "shell",
+            "--no-imports",
+            "-c",
+            JOB_UPLOAD.format(path=str(corpus), listing_date=CORPUS_LISTING_DATE),
+        )
+        job = int(upload.stdout.split()[-1])
+        runs = [("(e) upload stored", upload)]
+        for step, phase in (("(f) check (dry run)", "check"), ("(g) import", "import")):
+            run = manage("shell", "--no-imports", "-c", JOB_PHASE.format(job=job, phase=phase))
+            state, *_ = run.stdout.split()
+            if state != "succeeded":
+                raise SystemExit(f"the job's {phase} ended {run.stdout.strip()}")
+            runs.append((step, run))
+            checkpoint()
+        for step, run in runs:
+            step = step if label == "first upload" else f"(h) {step[4:]}, {label}"
+            rows.append(
+                [
+                    step,
+                    f"{run.seconds:.1f}",
+                    f"{run.seconds / bound_seconds:.2f}",
+                    f"{run.peak_rss_mib:.0f}" if run.peak_rss_mib else "?",
+                    run.stdout.strip().splitlines()[-1] if run is not upload else "",
+                ]
+            )
+    if papers != paper_count():
+        raise SystemExit("the admin job imported another number of papers than the command")
+    print("the admin's import job, into emptied papers tables; ratio = seconds / (a) bound")
+    print(table(["step", "seconds", "ratio", "peak RSS MiB", "job's counts"], rows))
 
 
 PROFILE_TIMEOUT = 20 * 60
