@@ -142,21 +142,21 @@ def main() -> None:
         [
             "(b) import_listing, empty database",
             f"{first.seconds:.1f}",
-            f"{first.seconds / bound_seconds:.1f}",
+            f"{first.seconds / bound_seconds:.2f}",
             f"{first.peak_rss_mib:.0f}" if first.peak_rss_mib else "?",
             first.summary,
         ],
         [
             "(c) import_listing again (re-import)",
             f"{again.seconds:.1f}",
-            f"{again.seconds / bound_seconds:.1f}",
+            f"{again.seconds / bound_seconds:.2f}",
             f"{again.peak_rss_mib:.0f}" if again.peak_rss_mib else "?",
             again.summary,
         ],
         [
             "(d) again with --reread (every record read and compared)",
             f"{reread.seconds:.1f}",
-            f"{reread.seconds / bound_seconds:.1f}",
+            f"{reread.seconds / bound_seconds:.2f}",
             f"{reread.peak_rss_mib:.0f}" if reread.peak_rss_mib else "?",
             reread.summary,
         ],
@@ -164,7 +164,7 @@ def main() -> None:
     print()
     print(f"{papers:,} papers; ratio = seconds / (a) bound")
     print(table(["step", "seconds", "ratio", "peak RSS MiB", "summary"], rows))
-    print(f"(b)/(a+) = {first.seconds / bound_all:.1f}")
+    print(f"(b)/(a+) = {first.seconds / bound_all:.2f}")
     print()
     print(table(["relation", "rows", "table MiB", "indexes MiB"], relation_sizes()))
     if args.admin_job:
@@ -423,6 +423,9 @@ def admin_job(corpus: Path, bound_seconds: float, papers: int) -> None:
         raise SystemExit("the admin job imported another number of papers than the command")
     print("the admin's import job, into emptied papers tables; ratio = seconds / (a) bound")
     print(table(["step", "seconds", "ratio", "peak RSS MiB", "job's counts"], rows))
+    print()
+    print("after the admin's import: the same sizes as after the command's")
+    print(table(["relation", "rows", "table MiB", "indexes MiB"], relation_sizes()))
 
 
 PROFILE_TIMEOUT = 20 * 60

@@ -39,6 +39,7 @@ from papers.importing.service import (
     import_job_tally,
     import_undo,
     listing_import,
+    papers_table_reclaim,
 )
 from papers.importing.uploads import import_file_spool, import_file_store
 from papers.models import WORKER_LOCK, ImportFile, ImportFileChunk, ImportJob
@@ -163,6 +164,7 @@ def import_check(job_id: int) -> None:
             results = run.import_files(opened)
             # The import's own code path, counted exactly, and written nowhere.
             transaction.set_rollback(True)
+        papers_table_reclaim(results)
         run.job.preview = _preview(opened, results)
         run.succeed()
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from papers.importing.files import MAX_DECOMPRESSED_BYTES, ListingFileRejected, listing_file_read
 from papers.importing.formats import PARSERS
 from papers.importing.records import ListingError, ParsedListing, RecordStream
-from papers.importing.service import listing_import
+from papers.importing.service import listing_import, papers_table_reclaim
 
 PROGRESS_WIDTH = 30
 AUTO = "auto"
@@ -102,6 +102,8 @@ class Command(BaseCommand):
             finally:
                 if self.stderr.isatty():
                     self.stderr.write("")
+        if options["dry_run"]:
+            papers_table_reclaim([result])
         if options["verbosity"] >= 1:
             self._say_dates(listing, options["date"])
         # The import service adds warnings of its own (a paper met twice on
