@@ -38,6 +38,7 @@ from papers.models import (
     Note,
     Paper,
     ReadingState,
+    SearchTerm,
     Tagging,
 )
 from papers.services import highlights_reanchor, search_terms_count, search_terms_remove
@@ -352,8 +353,10 @@ def papers_table_reclaim(results: Iterable[ImportResult]) -> None:
     """
     if sum(result.counts[Outcome.CREATED] for result in results) < ANALYZE_AFTER:
         return
+    # The listing's entries and the vocabulary were written and rolled back too.
+    tables = ", ".join(model._meta.db_table for model in (Paper, ListingEntry, SearchTerm))
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM {Paper._meta.db_table}")
+        cursor.execute(f"VACUUM {tables}")
 
 
 def _papers_table_tidy() -> None:
