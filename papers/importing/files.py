@@ -49,7 +49,9 @@ class ListingFileRejected(ListingError):
     A file rejected in a format it was not meant to be in should say so.
     """
 
-    def __init__(self, name: str, error: ListingError, source_format: str = "", detected=False):
+    def __init__(
+        self, name: str, error: ListingError, source_format: str = "", detected: bool = False
+    ) -> None:
         how = "told from the content" if detected else "as asked"
         read_as = f"read as {source_format} ({how}), " if source_format else ""
         super().__init__(f"{name}: {read_as}rejected: {error}")
