@@ -67,7 +67,7 @@ def listing_file_read(
     """
     gzipped = _head(file, len(GZIP_MAGIC)) == GZIP_MAGIC
     try:
-        head = _content(file, gzipped, limit=HEAD_BYTES)
+        head = _content(file, gzipped, limit=HEAD_BYTES, cut=True)
     except ListingError as error:
         raise ListingFileRejected(name, error) from error
     if source_format == Listing.Format.JSONL or (source_format is None and is_jsonl(head)):
@@ -117,10 +117,10 @@ def _head(file: BinaryIO, size: int) -> bytes:
     return head
 
 
-def _content(file: BinaryIO, gzipped: bool, *, limit: int) -> bytes:
+def _content(file: BinaryIO, gzipped: bool, *, limit: int, cut: bool = False) -> bytes:
     """Up to `limit` bytes of the file's content (decompressed).
 
-    More is an error, but for the head, which is cut at `limit`.
+    More is an error, unless `cut` asks for the first `limit` bytes only.
     """
     file.seek(0)
     try:
@@ -131,7 +131,7 @@ def _content(file: BinaryIO, gzipped: bool, *, limit: int) -> bytes:
             content = file.read(limit + 1)
     except GZIP_ERRORS as error:
         raise ListingError(f"not a readable gzip file ({error})") from error
-    if limit == HEAD_BYTES:
+    if cut:
         return content[:limit]
     if len(content) > limit:
         raise ListingError(f"more than {limit // 1024 // 1024} MiB once decompressed")
