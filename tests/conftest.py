@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "hf-trending-mar-14.txt"
@@ -54,3 +55,21 @@ def reader_client(client, reader):
 def workspace(reader):
     """The reader's personal workspace, made for them when the account was."""
     return reader.workspaces.get(is_personal=True)
+
+
+def papers_table_bytes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('papers_paper')")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def compact_papers_table(transactional_db):
+    """An empty papers table of no pages, whatever earlier tests rolled back into it.
+
+    VACUUM gives trailing pages back only when they are a sixteenth of the
+    table or more, as the rows a large import rolls back are: a test of
+    that, with thirty papers, needs a table of its own size.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM FULL papers_paper")

@@ -6,7 +6,6 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -33,7 +32,7 @@ from papers.services import (
     reading_state_set,
 )
 from papers.tasks import import_check, import_run, import_undo_run
-from tests.conftest import DATA, SAMPLE, import_listing
+from tests.conftest import DATA, SAMPLE, import_listing, papers_table_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -596,17 +595,15 @@ def test_a_file_imported_before_and_unchanged_since_is_checked_without_being_rea
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_large_check_leaves_the_papers_table_as_small_as_it_was(admin_client, monkeypatch):
+def test_a_large_check_leaves_the_papers_table_as_small_as_it_was(
+    compact_papers_table, admin_client, monkeypatch
+):
     # Thirty papers stand for the tens of thousands that make a check large.
     monkeypatch.setattr(service, "ANALYZE_AFTER", 10)
     imported(admin_client, sample())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_relation_size('papers_paper')")
-        (before,) = cursor.fetchone()
+    before = papers_table_bytes()
 
     job = checked(admin_client, ("dump.jsonl", ARXIV_DUMP.read_bytes()))
 
     assert (job.state, job.created_count) == ("succeeded", 30)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_relation_size('papers_paper')")
-        assert cursor.fetchone()[0] <= before
+    assert papers_table_bytes() <= before

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 
 from papers.importing import service
 from papers.models import ImportJob, Listing, Paper, SearchTerm
-from tests.conftest import DATA, SAMPLE, import_listing
+from tests.conftest import DATA, SAMPLE, import_listing, papers_table_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -207,14 +207,10 @@ def test_the_child_counting_words_stops_when_its_importing_process_is_killed():
     assert not _running(child)
 
 
-def papers_table_bytes() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_relation_size('papers_paper')")
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_dry_run_of_a_large_import_leaves_the_papers_table_as_small_as_it_was(monkeypatch):
+def test_a_dry_run_of_a_large_import_leaves_the_papers_table_as_small_as_it_was(
+    compact_papers_table, monkeypatch
+):
     # Thirty papers stand for the tens of thousands that make a dry run large.
     monkeypatch.setattr(service, "ANALYZE_AFTER", 10)
     import_listing(str(SAMPLE))
