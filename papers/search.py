@@ -68,6 +68,13 @@ SORTS = {"relevance": "Relevance", "rank": "Listing rank", "newest": "Newest", "
 # A filter word: optional minus, a name, a colon, then a quoted or bare value.
 _TOKEN = re.compile(r'-?[a-z]+:"[^"]*"|-?[a-z]+:\S+|"[^"]*"?|\S+')
 _FILTER = re.compile(r'(?P<negated>-?)(?P<name>[a-z]+):(?P<value>"[^"]*"|\S+)$')
+
+
+def filter_word(name: str, value: str) -> str:
+    """The query word for `name:value`: quoted when the value holds spaces (a tag's name)."""
+    return f'{name}:"{value}"' if any(c.isspace() for c in value) else f"{name}:{value}"
+
+
 # Control characters never mean anything in a query; PostgreSQL rejects NUL outright.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -284,6 +291,9 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     """
     matching = filtered.filter(search_vector=result.query)
     some = _some_matches(matching, RANK_CANDIDATES + 1, result.text)
+    if not some:
+        # Nothing to count, page or count facets over: no statement need ask.
+        return filtered.none()
     if len(some) <= RANK_CANDIDATES:
         # Every match, by id (with the filters, so that a listing filter's
         # rank stays): filtering on the vectors again would read each from

@@ -32,6 +32,26 @@ def test_tagging_with_htmx_returns_the_row_and_announces_it(reader_client, works
     assert list(paper.tags.values_list("name", flat=True)) == ["memory models"]
 
 
+def test_a_tag_of_two_words_links_to_its_papers_from_rows_facets_and_the_tags_page(
+    reader_client, workspace, sample_listing
+):
+    tagged, untagged = Paper.objects.order_by("pk")[:2]
+    reader_client.post(url("tag_add", workspace, pk=tagged.pk), {"name": "memory models"})
+    reader_client.post(url("tag_add", workspace, pk=untagged.pk), {"name": "memory"})
+    wanted = url("workspace_papers", workspace) + "?q=tag%3A%22memory%20models%22"
+
+    papers_page = reader_client.get(url("workspace_papers", workspace)).text
+    tags_page = reader_client.get(url("tags", workspace)).text
+    facets = papers_page[papers_page.index('<aside class="facets"') :]
+
+    assert f'href="{wanted}"' in papers_page  # the tag on its row
+    assert f'href="{wanted}"' in tags_page
+    assert '<a href="?q=tag%3A%22memory%20models%22">memory models</a>' in facets
+    found = reader_client.get(wanted).text
+    assert f'id="paper-{tagged.pk}"' in found
+    assert f'id="paper-{untagged.pk}"' not in found
+
+
 def test_tag_names_are_unique_ignoring_case(reader_client, workspace, paper):
     other = Paper.objects.exclude(pk=paper.pk).first()
     reader_client.post(url("tag_add", workspace, pk=paper.pk), {"name": "LLM"})

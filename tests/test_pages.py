@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from papers.models import Paper
+from papers.views.links import ids_url
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,10 @@ def test_every_page_sends_a_strict_content_security_policy(
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("slug", ["lab", "lab-987654321-987654322", "987654322"])
+def test_row_links_are_the_urls_reverse_gives_whatever_the_slug(slug):
+    assert ids_url("paper", slug)(12) == reverse("paper", args=[slug, 12])
+    assert ids_url("tag_remove", slug, ids=2)(3, 45) == reverse("tag_remove", args=[slug, 3, 45])
+    assert ids_url("item_move", slug, 7)(8) == reverse("item_move", args=[slug, 7, 8])

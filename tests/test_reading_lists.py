@@ -127,6 +127,28 @@ def test_list_page_shows_comments_tags_shared_notes_and_shared_statuses(
     assert "reader: reading" in shared
 
 
+def test_moving_an_item_with_htmx_keeps_what_the_page_showed(reader_client, reader, team, built):
+    reader.share_reading_status = True
+    reader.save()
+    titans = Paper.objects.get(title=TITLES[0])
+    ReadingState.objects.create(user=reader, paper=titans, status="reading")
+    first = built.items.get(paper=titans)
+
+    swapped = reader_client.post(
+        reverse("item_move", args=[team.slug, built.pk, first.pk]),
+        {"direction": "down"},
+        headers={"HX-Request": "true"},
+    ).text
+
+    assert order(built) == [TITLES[1], TITLES[0], TITLES[2]]
+    assert "reader: reading" in swapped
+    assert "<strong>section 3</strong>" in swapped
+    paper_url = reverse("paper", args=[team.slug, titans.pk])
+    move_url = reverse("item_move", args=[team.slug, built.pk, first.pk])
+    assert f'<a href="{paper_url}">' in swapped
+    assert f'hx-post="{move_url}"' in swapped
+
+
 def export(client, team, reading_list, fmt: str) -> str:
     response = client.get(reverse("list_export", args=[team.slug, reading_list.pk, fmt]))
     assert response.status_code == 200

@@ -82,6 +82,8 @@ def facets(request: HttpRequest, matches: CappedPaginator) -> dict:
     of FACET_SAMPLE of them that the paginator kept while counting (any
     papers make a sample), and the page says so.
     """
+    if not matches.count:
+        return {"tags": [], "statuses": [], "listings": [], "sample": ""}
     # The ids go in as one array parameter: as a subquery the planner has no
     # idea how few they are, and counted a million listing entries to find
     # theirs.

@@ -26,6 +26,7 @@ from papers.models import (
     ReadingState,
 )
 from papers.search import Scope, search
+from papers.views.links import ids_url
 from papers.views.responses import action_response, back_to
 from papers.views.rows import decorate_rows
 
@@ -85,6 +86,35 @@ def list_entries(reading_list: ReadingList) -> list[exports.ExportEntry]:
     return entries
 
 
+def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[exports.ExportEntry]:
+    """The list's items as its page shows them to a member.
+
+    Each paper with its row's tags and the reader's status, who in the
+    workspace has which status, and the item's links.
+    """
+    entries = list_entries(reading_list)
+    papers = [entry.paper for entry in entries]
+    decorate_rows(request, papers)
+    shared: dict[int, list[ReadingState]] = {}
+    for state in (
+        ReadingState.objects.shared_in(request.workspace)
+        .filter(paper__in=papers)
+        .select_related("user")
+        .order_by("user__username")
+    ):
+        shared.setdefault(state.paper_id, []).append(state)
+    slug = request.workspace.slug
+    comment_url = ids_url("item_comment", slug, reading_list.pk)
+    move_url = ids_url("item_move", slug, reading_list.pk)
+    remove_url = ids_url("item_remove", slug, reading_list.pk)
+    for entry in entries:
+        entry.shared_states = shared.get(entry.paper.pk, [])
+        entry.comment_url = comment_url(entry.item.pk)
+        entry.move_url = move_url(entry.item.pk)
+        entry.remove_url = remove_url(entry.item.pk)
+    return entries
+
+
 @workspace_view()
 def lists(request: HttpRequest) -> HttpResponse:
     reading_lists = _lists(request).annotate(item_count=Count("items"))
@@ -110,22 +140,9 @@ def list_new(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     reading_list = _list(request, list_id)
-    entries = list_entries(reading_list)
-    papers = [entry.paper for entry in entries]
-    decorate_rows(request, papers)
-    shared: dict[int, list[ReadingState]] = {}
-    for state in (
-        ReadingState.objects.shared_in(request.workspace)
-        .filter(paper__in=papers)
-        .select_related("user")
-        .order_by("user__username")
-    ):
-        shared.setdefault(state.paper_id, []).append(state)
-    for entry in entries:
-        entry.shared_states = shared.get(entry.paper.pk, [])
     context = {
         "reading_list": reading_list,
-        "entries": entries,
+        "entries": _entries_shown(request, reading_list),
         "description": render_markdown(reading_list.description),
         "feed_url": request.build_absolute_uri(
             reverse("list_feed", args=[reading_list.feed_token])
@@ -145,12 +162,14 @@ def _items_response(request, reading_list, *, message="", error="") -> HttpRespo
         response = list_detail(request, request.workspace.slug, reading_list.pk)
         response.status_code = 422
         return response
-    entries = list_entries(reading_list)
-    decorate_rows(request, [entry.paper for entry in entries])
     return action_response(
         request,
         template="papers/list.html#items",
-        context={"reading_list": reading_list, "entries": entries, "error": error},
+        context={
+            "reading_list": reading_list,
+            "entries": _entries_shown(request, reading_list),
+            "error": error,
+        },
         fallback=_list_url(reading_list),
         message=message,
         error=error,

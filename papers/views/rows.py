@@ -7,10 +7,14 @@ the same number of queries as a page of 5.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from papers.models import Paper, ReadingState, Tag, Tagging
+from papers.search import filter_word
+from papers.views.links import ids_url
 
 STATUSES = ReadingState.Status.choices
 
@@ -21,9 +25,11 @@ SUMMARY_WORDS = 60
 def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]:
     """Attach what a row shows to each paper, for request.workspace and request.user.
 
-    `row_tags` and `my_status`; `rank`, unless the query gave one; and
-    `snippet`, the abstract's first SUMMARY_WORDS words, which a search
-    replaces with its best passage (`add_snippets`).
+    `row_tags` (each with its `filter_url` and `remove_url`), `my_status`
+    and `status_choices` (value, label, pressed); the URLs of the paper's
+    page and forms; `rank`, unless the query gave one; and `snippet`, the
+    abstract's first SUMMARY_WORDS words, which a search replaces with its
+    best passage (`add_snippets`).
     """
     ids = [paper.pk for paper in papers]
     tags: dict[int, list[Tag]] = defaultdict(list)
@@ -39,9 +45,25 @@ def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Pap
         .filter(paper_id__in=ids)
         .values_list("paper_id", "status")
     )
+    slug = request.workspace.slug
+    paper_url = ids_url("paper", slug)
+    status_url = ids_url("status_set", slug)
+    tag_add_url = ids_url("tag_add", slug)
+    tag_remove_url = ids_url("tag_remove", slug, ids=2)
+    tag_filter_url = reverse("workspace_papers", args=[slug]) + "?q="
     for paper in papers:
         paper.row_tags = tags[paper.pk]
+        for tag in paper.row_tags:
+            tag.filter_url = tag_filter_url + quote(filter_word("tag", tag.name), safe="")
+            tag.remove_url = tag_remove_url(paper.pk, tag.pk)
         paper.my_status = states.get(paper.pk)
+        paper.status_choices = [
+            (value, label, "true" if value == paper.my_status else "false")
+            for value, label in STATUSES
+        ]
+        paper.page_url = paper_url(paper.pk)
+        paper.status_url = status_url(paper.pk)
+        paper.tag_add_url = tag_add_url(paper.pk)
         vars(paper).setdefault("rank", None)
         paper.snippet = summary(paper.abstract)
     return papers
