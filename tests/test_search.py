@@ -245,6 +245,32 @@ def test_facets_count_the_current_results(reader_client, reader, workspace, samp
     assert re.search(r">rnn</a> <span class=\"facets__count\">3</span>", response.text)
 
 
+def test_facets_show_only_this_workspaces_tags_and_my_own_statuses(
+    reader_client, reader, workspace, sample_listing, django_user_model
+):
+    papers = list(Paper.objects.filter(title__icontains="recurrent")[:2])
+    mine = Tag.objects.create(workspace=workspace, name="rnn")
+    other_workspace = workspace_create(
+        name="Elsewhere", owner=django_user_model.objects.create_user("other", password="pw")
+    )
+    theirs = Tag.objects.create(workspace=other_workspace, name="secret-project")
+    someone = django_user_model.objects.create_user("someone", password="pw")
+    for paper in papers:
+        Tagging.objects.create(tag=mine, paper=paper)
+        Tagging.objects.create(tag=theirs, paper=paper)
+        ReadingState.objects.create(user=someone, paper=paper, status="reading")
+    ReadingState.objects.create(user=reader, paper=papers[0], status="to-read")
+
+    facets = results_page(reader_client, workspace, "recurrent").text.split(
+        '<aside class="facets"'
+    )[1]
+
+    assert re.search(r">rnn</a> <span class=\"facets__count\">2</span>", facets)
+    assert re.search(r">to-read</a> <span class=\"facets__count\">1</span>", facets)
+    assert "secret-project" not in facets
+    assert "reading</a>" not in facets
+
+
 def test_facets_of_many_results_count_a_sample_and_say_so(
     reader_client, workspace, sample_listing, monkeypatch
 ):

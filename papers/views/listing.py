@@ -1,5 +1,7 @@
-from django.db.models import Count
-from django.db.models.expressions import RawSQL
+from datetime import date
+from typing import NamedTuple
+
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -7,13 +9,10 @@ from accounts.access import workspace_view
 from papers import anchoring
 from papers.models import (
     Listing,
-    ListingEntry,
     Note,
     Paper,
     ReadingList,
-    ReadingState,
     Tag,
-    Tagging,
 )
 from papers.search import (
     SORTS,
@@ -74,48 +73,63 @@ FACET_SIZE = 12
 # tag filter's page at a million papers spent 17 ms more counting 2,000.
 FACET_SAMPLE = 1000
 
+# The three facets in one statement. The sample's ids come as one array
+# parameter: as a subquery the planner has no idea how few they are, and
+# counted a million listing entries to find theirs. As three ORM statements
+# the facets took 8.7 ms of the tag filter's page at a million papers, 4 ms
+# of it composing and sending them; as one, 3 ms.
+FACETS_SQL = """
+WITH sample AS (SELECT unnest(%(sample)s::bigint[]) AS paper_id)
+(SELECT 'tags', tag.name, count(*)
+   FROM papers_tagging tagging JOIN papers_tag tag ON tag.id = tagging.tag_id
+  WHERE tag.workspace_id = %(workspace)s AND tagging.paper_id IN (SELECT paper_id FROM sample)
+  GROUP BY tag.name ORDER BY 3 DESC, 2 LIMIT %(size)s)
+UNION ALL
+(SELECT 'statuses', state.status, count(*)
+   FROM papers_readingstate state
+  WHERE state.user_id = %(user)s AND state.paper_id IN (SELECT paper_id FROM sample)
+  GROUP BY state.status)
+UNION ALL
+(SELECT 'listings', to_char(listing.date, 'YYYY-MM-DD'), count(*)
+   FROM papers_listingentry entry JOIN papers_listing listing ON listing.id = entry.listing_id
+  WHERE entry.paper_id IN (SELECT paper_id FROM sample)
+  GROUP BY listing.date ORDER BY listing.date DESC LIMIT %(size)s)
+"""
+
+
+class Facet(NamedTuple):
+    value: str | date
+    count: int
+
 
 def facets(request: HttpRequest, matches: CappedPaginator) -> dict:
     """Counts for the current query: by the workspace's tags, my statuses, and listings.
 
     When more than FACET_SAMPLE papers match, the counts are over the sample
     of FACET_SAMPLE of them that the paginator kept while counting (any
-    papers make a sample), and the page says so.
+    papers make a sample), and the page says so. The tags are the
+    workspace's (the view checked the reader's membership), the statuses the
+    reader's own.
     """
-    if not matches.count:
-        return {"tags": [], "statuses": [], "listings": [], "sample": ""}
-    # The ids go in as one array parameter: as a subquery the planner has no
-    # idea how few they are, and counted a million listing entries to find
-    # theirs.
-    matching = RawSQL("SELECT unnest(%s::bigint[])", [matches.sample])
-    tags = (
-        Tagging.objects.filter(
-            paper__in=matching,
-            tag__in=Tag.objects.for_user(request.user).filter(workspace=request.workspace),
-        )
-        .values("tag__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "tag__name")[:FACET_SIZE]
-    )
-    statuses = (
-        ReadingState.objects.for_user(request.user)
-        .filter(paper__in=matching)
-        .values("status")
-        .annotate(count=Count("pk"))
-        .order_by("status")
-    )
-    listings = (
-        ListingEntry.objects.filter(paper__in=matching)
-        .values("listing__date")
-        .annotate(count=Count("pk"))
-        .order_by("-listing__date")[:FACET_SIZE]
-    )
-    return {
-        "tags": list(tags),
-        "statuses": list(statuses),
-        "listings": list(listings),
-        "sample": f"{FACET_SAMPLE:,}" if matches.count > FACET_SAMPLE else "",
-    }
+    found: dict[str, list[Facet]] = {"tags": [], "statuses": [], "listings": []}
+    if matches.count:
+        parameters = {
+            "sample": matches.sample,
+            "workspace": request.workspace.pk,
+            "user": request.user.pk,
+            "size": FACET_SIZE,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(FACETS_SQL, parameters)
+            for kind, value, count in cursor.fetchall():
+                found[kind].append(
+                    Facet(date.fromisoformat(value) if kind == "listings" else value, count)
+                )
+        # UNION ALL keeps each part's order in practice, not by definition.
+        found["tags"].sort(key=lambda facet: (-facet.count, facet.value))
+        found["statuses"].sort()
+        found["listings"].sort(reverse=True)
+    return {**found, "sample": f"{FACET_SAMPLE:,}" if matches.count > FACET_SAMPLE else ""}
 
 
 def paper_page(
