@@ -29,8 +29,10 @@ from django.contrib.postgres.search import (
 from django.db import OperationalError, connection, transaction
 from django.db.models import (
     BigAutoField,
+    BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -651,7 +653,25 @@ def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
         .annotate(relevance=SearchRank(F("search_vector"), query))
         .order_by("-relevance", "-pk")[:limit]
     )
+    if not related:
+        return related
+    # Which words each shares, as the index reads them: a paper that says
+    # "harmonize" shares "harmonization" (one stem), which the words of its
+    # text alone would not show.
+    shares = {
+        f"shares_{index}": ExpressionWrapper(
+            Q(search_vector=SearchQuery(term, config="english")), output_field=BooleanField()
+        )
+        for index, term in enumerate(terms)
+    }
+    shared = {
+        pk: flags
+        for pk, *flags in Paper.objects.filter(pk__in=[other.pk for other in related])
+        .annotate(**shares)
+        .values_list("pk", *shares)
+    }
     for other in related:
-        text = f"{other.title} {other.abstract}".lower()
-        other.shared_terms = [term for term in terms if re.search(rf"\b{term}\b", text)]
+        other.shared_terms = [
+            term for term, share in zip(terms, shared[other.pk], strict=True) if share
+        ]
     return related

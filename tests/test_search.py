@@ -374,6 +374,16 @@ def test_related_papers_share_distinctive_words(reader_client, workspace, sample
     assert "shares" in related
 
 
+def test_every_related_paper_names_the_words_it_shares(reader_client, workspace, sample_listing):
+    reasons = []
+    for paper in Paper.objects.all():
+        page = reader_client.get(paper.url_in(workspace)).text
+        reasons += re.findall(r'class="muted related__reason">shares ([^<]*)</span>', page)
+
+    assert len(reasons) > 100
+    assert all(reason.strip() for reason in reasons)
+
+
 def test_membership_in_another_workspace_does_not_widen_search(
     client, django_user_model, sample_listing
 ):
