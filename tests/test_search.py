@@ -423,8 +423,27 @@ def test_many_matches_rank_title_matches_and_say_the_count_is_estimated(
 
     assert re.search(r"(?i)recurrent.*network", page_titles(response.text)[0])
     assert re.search(r'results__count"[^>]*>more than 5 papers<', response.text)
-    assert re.search(r'results__count"[^>]*>more than 10 papers<', browse.text)
+    assert re.search(r'results__count"[^>]*>about [\d,]+ papers<', browse.text)
     assert "the best are chosen among those whose titles match" in response.text
+
+
+def test_an_estimated_count_pages_to_the_last_paper_and_no_further(
+    reader_client, workspace, sample_listing, monkeypatch
+):
+    from papers.views import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 10)
+    seen, page, more = [], 1, True
+    while more:
+        html = results_page(reader_client, workspace, "", sort="title", page=page).text
+        seen += page_titles(html)
+        more = 'id="load-more"' in html
+        page += 1
+
+    assert "51 papers in rank order" not in html
+    assert re.search(r"(about [\d,]+|more than 10) papers by title", html)
+    assert len(seen) == len(set(seen)) == 51
+    assert page == 4
 
 
 def test_list_filter_finds_the_papers_on_a_reading_list(scope, reader, workspace):

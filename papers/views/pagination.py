@@ -1,20 +1,36 @@
 """Pages of results whose total is counted only up to a limit.
 
-Counting a million matches costs more than finding the first 25, so past
-COUNT_LIMIT the page says "more than 10,000" instead of an exact number.
+Counting matches costs an index probe each: 7 ms for the 5,000 papers of
+a tag at a million papers, against 1.3 ms for 1,000. Past COUNT_LIMIT the
+page gives PostgreSQL's estimate instead ("about 5,000"), and its "Load
+more" asks for the next page whatever the estimate says.
 """
 
+import json
+import math
 from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1_000
+
+
+class CappedPage(Page):
+    """A page that knows whether another follows from its rows, not from the count."""
+
+    more = False
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def end_index(self) -> int:
+        return self.start_index() + len(self.object_list) - 1 if self.object_list else 0
 
 
 class CappedPaginator(Paginator):
-    """Pages of a queryset of papers, counted up to COUNT_LIMIT.
+    """Pages of a queryset of papers, counted up to COUNT_LIMIT, estimated beyond.
 
     The same pass over the matches that counts them keeps the ids of the
     first `sample_size` (`sample`), for the page's facets to count over.
@@ -24,11 +40,15 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         self.sample_size = sample_size
 
-    @cached_property
-    def _matches(self) -> tuple[int, str]:
+    def _ids(self, limit: int | None):
         # Only the ids: a search's relevance and rank annotations, computed
         # for every row of the subquery, would cost more than the count.
-        ids = self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1]
+        ids = self.object_list.order_by().values("pk")
+        return ids[:limit] if limit else ids
+
+    @cached_property
+    def _matches(self) -> tuple[int, str]:
+        ids = self._ids(COUNT_LIMIT + 1)
         try:
             matching, params = ids.query.sql_with_params()
         except EmptyResultSet:  # a filter that matches nothing by construction
@@ -44,8 +64,29 @@ class CappedPaginator(Paginator):
             )
             return cursor.fetchone()
 
+    @property
+    def capped(self) -> bool:
+        return self._matches[0] > COUNT_LIMIT
+
+    @cached_property
+    def estimate(self) -> int:
+        """How many match by the planner's statistics, rounded; 0 if COUNT_LIMIT or fewer."""
+        ids = self._ids(None)
+        matching, params = ids.query.sql_with_params()
+        with connections[ids.db].cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {matching}", params)
+            plan = cursor.fetchone()[0]
+        rows = int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+        if rows <= COUNT_LIMIT:
+            return 0
+        # Two significant digits: an estimate is not exact, and should not look it.
+        return round(rows, 1 - int(math.log10(rows)))
+
     @cached_property
     def count(self) -> int:
+        """The number of matches; past COUNT_LIMIT, the estimate (at least COUNT_LIMIT + 1)."""
+        if self.capped:
+            return max(self.estimate, COUNT_LIMIT + 1)
         return self._matches[0]
 
     @property
@@ -54,12 +95,24 @@ class CappedPaginator(Paginator):
         return self._matches[1]
 
     @property
-    def capped(self) -> bool:
-        return self.count > COUNT_LIMIT
-
-    @property
     def shown_count(self) -> str:
-        return f"more than {COUNT_LIMIT:,}" if self.capped else f"{self.count:,}"
+        if not self.capped:
+            return f"{self.count:,}"
+        if self.estimate:
+            return f"about {self.estimate:,}"
+        return f"more than {COUNT_LIMIT:,}"
+
+    def validate_number(self, number) -> int:
+        """Past the count's limit the last page is not known: any page may have rows."""
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger("That page number is not an integer") from error
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
 
     def page(self, number) -> Page:
         """The page's rows, chosen by their ids first and only then read whole.
@@ -68,17 +121,25 @@ class CappedPaginator(Paginator):
         whole rows reads each of them from the table; sorting their ids
         reads only the index that holds the sort keys. The same statement
         computes the query's annotations (a paper's rank) for the rows
-        chosen, and the rows are then read by id alone: the filters were
-        applied once already.
+        chosen, and one more row's, which says whether a next page follows;
+        the rows are then read by id alone: the filters were applied once
+        already.
         """
-        page = super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
         names = list(self.object_list.query.annotations)
-        chosen = list(page.object_list.values_list("pk", *names))
-        rows = self.object_list.model._default_manager.in_bulk([pk for pk, *_ in chosen])
-        page.object_list = []
-        for pk, *values in chosen:
+        chosen = list(
+            self.object_list[bottom : bottom + self.per_page + 1].values_list("pk", *names)
+        )
+        rows = self.object_list.model._default_manager.in_bulk(
+            [pk for pk, *_ in chosen[: self.per_page]]
+        )
+        papers = []
+        for pk, *values in chosen[: self.per_page]:
             row = rows[pk]
             for name, value in zip(names, values, strict=True):
                 setattr(row, name, value)
-            page.object_list.append(row)
+            papers.append(row)
+        page = CappedPage(papers, number, self)
+        page.more = len(chosen) > self.per_page
         return page
