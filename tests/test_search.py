@@ -428,20 +428,24 @@ def test_many_matches_rank_title_matches_and_say_the_count_is_estimated(
 
 
 def test_an_estimated_count_pages_to_the_last_paper_and_no_further(
-    reader_client, workspace, sample_listing, monkeypatch
+    reader_client, reader, workspace, sample_listing, monkeypatch
 ):
+    from papers import services
     from papers.views import pagination
 
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 10)
+    services.reading_list_create(workspace=workspace, title="Friday", user=reader)
     seen, page, more = [], 1, True
     while more:
         html = results_page(reader_client, workspace, "", sort="title", page=page).text
         seen += page_titles(html)
         more = 'id="load-more"' in html
         page += 1
+    everything = results_page(reader_client, workspace, "year:2026").text
 
     assert "51 papers in rank order" not in html
     assert re.search(r"(about [\d,]+|more than 10) papers by title", html)
+    assert "Add these results (at most 5,000) to" in everything
     assert len(seen) == len(set(seen)) == 51
     assert page == 4
 

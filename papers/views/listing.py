@@ -23,6 +23,7 @@ from papers.search import (
     related_papers,
     search,
 )
+from papers.views.lists import EXPORT_LIMIT
 from papers.views.pagination import CappedPaginator
 from papers.views.rows import STATUSES, decorate_rows
 
@@ -51,6 +52,7 @@ def papers(request: HttpRequest) -> HttpResponse:
         "statuses": STATUSES,
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
         "my_lists": _reading_lists(request),
+        "export_limit": f"{EXPORT_LIMIT:,}",
     }
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "papers/papers.html#rows-page", context)
