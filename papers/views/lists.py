@@ -57,13 +57,17 @@ def _with_years(papers):
     return papers.annotate(listed_on=Subquery(latest.values("listing__date")[:1]))
 
 
-def list_entries(reading_list: ReadingList) -> list[exports.ExportEntry]:
-    """The list's items with what the workspace shares about each paper."""
+def list_entries(
+    reading_list: ReadingList, *, for_export: bool = False
+) -> list[exports.ExportEntry]:
+    """The list's items with what the workspace shares about each paper.
+
+    An export also gives each paper a year (the pages show none), which
+    looks up each paper's latest listing.
+    """
     items = list(reading_list.items.select_related("added_by").order_by("position"))
-    papers = {
-        paper.pk: paper
-        for paper in _with_years(Paper.objects.filter(pk__in=[i.paper_id for i in items]))
-    }
+    papers = Paper.objects.filter(pk__in=[item.paper_id for item in items])
+    papers = {paper.pk: paper for paper in (_with_years(papers) if for_export else papers)}
     notes: dict[int, list[Note]] = {}
     for note in (
         Note.objects.shared_in(reading_list.workspace)
@@ -79,7 +83,7 @@ def list_entries(reading_list: ReadingList) -> list[exports.ExportEntry]:
             paper=paper,
             comment=item.comment,
             notes=notes.get(paper.pk, []),
-            year=paper.listed_on.year if paper.listed_on else None,
+            year=paper.listed_on.year if for_export and paper.listed_on else None,
         )
         entry.item = item
         entries.append(entry)
@@ -315,7 +319,8 @@ def _export(title: str, description: str, entries, fmt: str) -> HttpResponse:
 @workspace_view()
 def list_export(request: HttpRequest, list_id: int, fmt: str) -> HttpResponse:
     reading_list = _list(request, list_id)
-    return _export(reading_list.title, reading_list.description, list_entries(reading_list), fmt)
+    entries = list_entries(reading_list, for_export=True)
+    return _export(reading_list.title, reading_list.description, entries, fmt)
 
 
 @workspace_view()
