@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -162,6 +164,27 @@ def test_status_set_clear_and_cycle(reader_client, reader, workspace, paper):
         reader_client.post(status_url, {"status": "cycle"})
         state = ReadingState.objects.filter(user=reader, paper=paper).first()
         assert (state.status if state else None) == expected
+
+
+def test_a_row_swapped_in_by_htmx_sends_its_forms_back_to_the_page_not_the_action(
+    reader_client, workspace, paper
+):
+    page = url("workspace_papers", workspace) + "?q=memory"
+
+    swapped = reader_client.post(
+        url("status_set", workspace, pk=paper.pk),
+        {"status": "reading"},
+        headers={**HX, "HX-Current-URL": f"http://testserver{page}"},
+    ).text
+    elsewhere = reader_client.post(
+        url("status_set", workspace, pk=paper.pk),
+        {"status": "read"},
+        headers={**HX, "HX-Current-URL": "https://elsewhere.example/w/x/papers/"},
+    ).text
+
+    # The status form's and the tag form's: the page the reader is on.
+    assert re.findall(r'name="next" value="([^"]*)"', swapped) == [page, page]
+    assert "elsewhere.example" not in elsewhere
 
 
 def test_status_is_personal_and_the_queue_shows_mine(client, reader, workspace, paper):
