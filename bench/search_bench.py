@@ -573,14 +573,15 @@ def explain(raw: str, scope) -> None:
     with CaptureQueriesContext(connection) as captured:
         run_once(raw, "", scope)
     # The page query sorts the matches and takes at most a page of their
-    # ids (fewer when fewer match); counts, candidate ids, the rows read by
-    # id and the snippets are not sorted.
+    # ids and one more, which tells whether a next page follows (fewer when
+    # fewer match); counts, candidate ids, the rows read by id and the
+    # snippets are not sorted.
     page_sql = next(
         q["sql"]
         for q in captured.captured_queries
         if " ORDER BY " in q["sql"]
         and (limit := re.search(r" LIMIT (\d+)$", q["sql"]))
-        and int(limit[1]) <= PAGE_SIZE
+        and int(limit[1]) <= PAGE_SIZE + 1
     )
     explain_sql(f"page query of {raw or '(empty)'!r}", page_sql)
 
