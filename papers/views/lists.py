@@ -1,5 +1,7 @@
 """Reading lists: curated, ordered, annotated, exported, followed and shared read-only."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, OuterRef, Subquery
@@ -68,14 +70,12 @@ def list_entries(
     items = list(reading_list.items.select_related("added_by").order_by("position"))
     papers = Paper.objects.filter(pk__in=[item.paper_id for item in items])
     papers = {paper.pk: paper for paper in (_with_years(papers) if for_export else papers)}
-    notes: dict[int, list[Note]] = {}
-    for note in (
+    notes = _by_paper(
         Note.objects.shared_in(reading_list.workspace)
         .filter(paper__in=papers)
         .select_related("author")
         .order_by("created_at")
-    ):
-        notes.setdefault(note.paper_id, []).append(note)
+    )
     entries = []
     for item in items:
         paper = papers[item.paper_id]
@@ -90,6 +90,14 @@ def list_entries(
     return entries
 
 
+def _by_paper(rows: Iterable[Note | ReadingState]) -> dict[int, list]:
+    """The rows of each paper, in the order they came."""
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row.paper_id, []).append(row)
+    return grouped
+
+
 def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[exports.ExportEntry]:
     """The list's items as its page shows them to a member.
 
@@ -99,14 +107,12 @@ def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[expo
     entries = list_entries(reading_list)
     papers = [entry.paper for entry in entries]
     decorate_rows(request, papers)
-    shared: dict[int, list[ReadingState]] = {}
-    for state in (
+    shared = _by_paper(
         ReadingState.objects.shared_in(request.workspace)
         .filter(paper__in=papers)
         .select_related("user")
         .order_by("user__username")
-    ):
-        shared.setdefault(state.paper_id, []).append(state)
+    )
     slug = request.workspace.slug
     comment_url = ids_url("item_comment", slug, reading_list.pk)
     move_url = ids_url("item_move", slug, reading_list.pk)
