@@ -23,10 +23,9 @@ def ids_url(name: str, *leading: str | int, ids: int = 1) -> Callable[..., str]:
     for mark in reversed(_ID_MARKS[:ids]):
         url, _, after = url.rpartition(mark)
         pieces.insert(0, after)
-    head = url
 
     def build(*values: int) -> str:
         parts = zip(values, pieces, strict=True)
-        return head + "".join(f"{value}{piece}" for value, piece in parts)
+        return url + "".join(f"{value}{piece}" for value, piece in parts)
 
     return build
