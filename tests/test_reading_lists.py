@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime
 
 import bibtexparser
 import feedparser
@@ -125,6 +126,20 @@ def test_list_page_shows_comments_tags_shared_notes_and_shared_statuses(
     assert "only mine" not in shared
     assert "reader: reading" not in hidden
     assert "reader: reading" in shared
+
+
+def test_items_say_who_added_them_and_on_which_local_day(
+    reader_client, reader, team, built, settings
+):
+    settings.TIME_ZONE = "Pacific/Kiritimati"  # UTC+14: often a day ahead of UTC
+    item = built.items.order_by("position").first()
+    item.added_at = datetime(2026, 3, 14, 11, 30, tzinfo=UTC)
+    item.save(update_fields=["added_at"])
+
+    page = reader_client.get(reverse("list_detail", args=[team.slug, built.pk])).text
+
+    assert "added by reader on Mar 15, 2026" in page
+    assert page.count("added by reader on") == 3
 
 
 def test_moving_an_item_with_htmx_keeps_what_the_page_showed(reader_client, reader, team, built):
