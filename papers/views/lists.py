@@ -32,7 +32,7 @@ from papers.models import (
 from papers.search import Scope, search
 from papers.views.links import ids_url
 from papers.views.responses import action_response, back_to
-from papers.views.rows import decorate_rows
+from papers.views.rows import tag_papers
 
 EXPORT_LIMIT = 5000
 
@@ -108,12 +108,12 @@ def _by_paper(rows: Iterable[Note | ReadingState]) -> dict[int, list]:
 def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[exports.ExportEntry]:
     """The list's items as its page shows them to a member.
 
-    Each paper with its row's tags and the reader's status, who in the
+    Each paper with its link and the workspace's tags of it, who in the
     workspace has which status, and the item's links.
     """
     entries = list_entries(reading_list)
     papers = [entry.paper for entry in entries]
-    decorate_rows(request, papers)
+    tag_papers(request, papers)
     shared = _by_paper(
         ReadingState.objects.shared_in(request.workspace)
         .filter(paper__in=papers)

@@ -25,47 +25,60 @@ SUMMARY_WORDS = 60
 def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]:
     """Attach what a row shows to each paper, for request.workspace and request.user.
 
-    `row_tags` (each with its `filter_url` and `remove_url`), `my_status`
-    and `status_choices` (value, label, pressed); the URLs of the paper's
-    page and forms; `rank`, unless the query gave one; and `snippet`, the
-    abstract's first SUMMARY_WORDS words, which a search replaces with its
-    best passage (`add_snippets`).
+    What `tag_papers` attaches; `my_status` and `status_choices` (value,
+    label, pressed); the URLs of the row's forms; `rank`, unless the query
+    gave one; and `snippet`, the abstract's first SUMMARY_WORDS words,
+    which a search replaces with its best passage (`add_snippets`).
     """
-    ids = [paper.pk for paper in papers]
-    tags: dict[int, list[Tag]] = defaultdict(list)
-    for tagging in (
-        Tagging.objects.filter(paper_id__in=ids, tag__in=Tag.objects.for_user(request.user))
-        .filter(tag__workspace=request.workspace)
-        .select_related("tag")
-        .order_by("tag__name")
-    ):
-        tags[tagging.paper_id].append(tagging.tag)
+    tag_papers(request, papers)
     states = dict(
         ReadingState.objects.for_user(request.user)
-        .filter(paper_id__in=ids)
+        .filter(paper_id__in=[paper.pk for paper in papers])
         .values_list("paper_id", "status")
     )
     slug = request.workspace.slug
-    paper_url = ids_url("paper", slug)
     status_url = ids_url("status_set", slug)
     tag_add_url = ids_url("tag_add", slug)
     tag_remove_url = ids_url("tag_remove", slug, ids=2)
-    tag_filter_url = reverse("workspace_papers", args=[slug]) + "?q="
     for paper in papers:
-        paper.row_tags = tags[paper.pk]
         for tag in paper.row_tags:
-            tag.filter_url = tag_filter_url + quote(filter_word("tag", tag.name), safe="")
             tag.remove_url = tag_remove_url(paper.pk, tag.pk)
         paper.my_status = states.get(paper.pk)
         paper.status_choices = [
             (value, label, "true" if value == paper.my_status else "false")
             for value, label in STATUSES
         ]
-        paper.page_url = paper_url(paper.pk)
         paper.status_url = status_url(paper.pk)
         paper.tag_add_url = tag_add_url(paper.pk)
         vars(paper).setdefault("rank", None)
         paper.snippet = summary(paper.abstract)
+    return papers
+
+
+def tag_papers(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]:
+    """Each paper's `page_url` and the workspace's tags of it (`row_tags`, with `filter_url`).
+
+    All a reading list's item shows of its paper besides the paper itself.
+    """
+    tags: dict[int, list[Tag]] = defaultdict(list)
+    for tagging in (
+        Tagging.objects.filter(
+            paper_id__in=[paper.pk for paper in papers],
+            tag__in=Tag.objects.for_user(request.user),
+        )
+        .filter(tag__workspace=request.workspace)
+        .select_related("tag")
+        .order_by("tag__name")
+    ):
+        tags[tagging.paper_id].append(tagging.tag)
+    slug = request.workspace.slug
+    paper_url = ids_url("paper", slug)
+    tag_filter_url = reverse("workspace_papers", args=[slug]) + "?q="
+    for paper in papers:
+        paper.row_tags = tags[paper.pk]
+        for tag in paper.row_tags:
+            tag.filter_url = tag_filter_url + quote(filter_word("tag", tag.name), safe="")
+        paper.page_url = paper_url(paper.pk)
     return papers
 
 
