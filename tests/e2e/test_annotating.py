@@ -24,6 +24,28 @@ def log_in(page, live_server):
     expect(page.locator("[data-paper-row]").first).to_be_visible()
 
 
+def test_a_form_swapped_in_by_htmx_answers_at_once(live_server, page, reader):
+    """A reader quick on the keys gets htmx, not a page reload, from the new row."""
+    log_in(page, live_server)
+    first = page.locator("[data-paper-row]").first
+    page.evaluate(
+        """() => {
+          window.sameDocument = true;
+          document.body.addEventListener('htmx:afterSwap', () => setTimeout(() => {
+            document.querySelector('[data-paper-row] button[value="read"]').click();
+          }), {once: true});
+        }"""
+    )
+
+    first.get_by_role("button", name="To read").click()
+
+    expect(first.get_by_role("button", name="Read", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert page.evaluate("window.sameDocument"), "the page reloaded"
+    assert ReadingState.objects.get().status == "read"
+
+
 def test_tag_status_and_highlight_inline_with_the_keyboard(live_server, page, reader):
     log_in(page, live_server)
     url_before = page.url
