@@ -423,7 +423,8 @@ def test_many_matches_rank_title_matches_and_say_the_count_is_estimated(
 
     assert re.search(r"(?i)recurrent.*network", page_titles(response.text)[0])
     assert re.search(r'results__count"[^>]*>more than 5 papers<', response.text)
-    assert re.search(r'results__count"[^>]*>about [\d,]+ papers<', browse.text)
+    # PostgreSQL's estimate, or (when its statistics expect few) no figure at all.
+    assert re.search(r'results__count"[^>]*>(about [\d,]+|more than 10) papers<', browse.text)
     assert "the best are chosen among those whose titles match" in response.text
 
 
