@@ -15,7 +15,7 @@ from papers import anchoring, services
 from papers.models import RELATED_PAPER_VECTORS, Note, Paper, ReadingState, Tag
 from papers.views.listing import paper_context, paper_page
 from papers.views.responses import action_response, back_to
-from papers.views.rows import STATUSES, decorate_rows, row_context
+from papers.views.rows import decorate_rows, row_context
 
 ROW = "papers/_rows.html#row-response"
 NOTES = "papers/_notes.html#notes-response"
@@ -227,7 +227,7 @@ def papers_bulk_tag(request: HttpRequest) -> HttpResponse:
     return action_response(
         request,
         template="papers/_rows.html#bulk-result",
-        context={"papers": papers, "statuses": STATUSES, "workspace_tags": _tags(request)},
+        context={"papers": papers, "workspace_tags": _tags(request)},
         fallback=fallback,
         message=message,
         error=error,

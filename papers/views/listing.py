@@ -25,7 +25,7 @@ from papers.search import (
 )
 from papers.views.lists import EXPORT_LIMIT
 from papers.views.pagination import CappedPaginator
-from papers.views.rows import STATUSES, decorate_rows
+from papers.views.rows import decorate_rows
 
 PAPERS_PER_PAGE = 25
 
@@ -49,7 +49,6 @@ def papers(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "sorts": SORTS,
         "listing": None if raw.strip() else Listing.objects.latest_first().first(),
-        "statuses": STATUSES,
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
         "my_lists": _reading_lists(request),
         "export_limit": f"{EXPORT_LIMIT:,}",
@@ -163,7 +162,6 @@ def paper_context(request: HttpRequest, paper: Paper) -> dict:
     anchored = [note for note in notes if note.quote and not note.detached]
     return {
         "paper": paper,
-        "statuses": STATUSES,
         "threads": threads,
         "title_segments": _segments(paper.title, anchored, Note.Field.TITLE),
         "abstract_segments": _segments(paper.abstract, anchored, Note.Field.ABSTRACT),

@@ -91,4 +91,4 @@ def summary(text: str) -> str:
 
 def row_context(request: HttpRequest, paper: Paper, **extra) -> dict:
     decorate_rows(request, [paper])
-    return {"paper": paper, "statuses": STATUSES, **extra}
+    return {"paper": paper, **extra}
