@@ -6,7 +6,6 @@ page gives PostgreSQL's estimate instead ("about 5,000"), and its "Load
 more" asks for the next page whatever the estimate says.
 """
 
-import json
 import math
 from functools import cached_property
 
@@ -75,8 +74,8 @@ class CappedPaginator(Paginator):
         matching, params = ids.query.sql_with_params()
         with connections[ids.db].cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {matching}", params)
-            plan = cursor.fetchone()[0]
-        rows = int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+            (plan,) = cursor.fetchone()  # psycopg reads the JSON plan into lists and dicts
+        rows = int(plan[0]["Plan"]["Plan Rows"])
         if rows <= COUNT_LIMIT:
             return 0
         # Two significant digits: an estimate is not exact, and should not look it.
