@@ -588,12 +588,14 @@ def local_settings(settings: dict[str, str]) -> Iterator[None]:
     """Server settings for the statements of the block only.
 
     The block runs in a transaction (or a savepoint) of its own: outside one,
-    a local setting would end with the statement that makes it. The settings
-    are restored after, since a savepoint that is released would keep them
-    until the enclosing transaction ends; a statement that fails rolls the
-    savepoint, and the settings with it, back. Each change is one statement.
+    a local setting would end with the statement that makes it. A
+    transaction's end takes its local settings with it; a savepoint that is
+    released would keep them until the enclosing transaction ends, so there
+    they are restored after. A statement that fails rolls the savepoint, and
+    the settings with it, back. Each change is one statement.
     """
     names = list(settings)
+    in_savepoint = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names)),
@@ -601,10 +603,11 @@ def local_settings(settings: dict[str, str]) -> Iterator[None]:
         )
         before = cursor.fetchone()[::2]
         yield
-        cursor.execute(
-            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
-            [part for name, value in zip(names, before, strict=True) for part in (name, value)],
-        )
+        if in_savepoint:
+            cursor.execute(
+                "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
+                [part for name, value in zip(names, before, strict=True) for part in (name, value)],
+            )
 
 
 def statement_timeout(milliseconds: int, **also: str) -> AbstractContextManager[None]:

@@ -565,6 +565,26 @@ def test_a_statement_over_its_time_budget_is_cancelled_outside_a_transaction_too
         cursor.execute("SELECT pg_sleep(2)")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_settings_made_outside_a_transaction_end_with_the_block():
+    from django.db import connection
+
+    from papers.search import statement_timeout
+
+    def setting(name: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SHOW {name}")
+            return cursor.fetchone()[0]
+
+    before = setting("statement_timeout")
+    with statement_timeout(5000, enable_bitmapscan="off"):
+        assert setting("enable_bitmapscan") == "off"
+        assert setting("statement_timeout") == "5s"
+
+    assert setting("statement_timeout") == before
+    assert setting("enable_bitmapscan") == "on"
+
+
 @pytest.fixture
 def run_out_of_time(monkeypatch):
     """Call it to make every time budget of the search run out: it returns the budgets asked for."""
