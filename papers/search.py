@@ -620,21 +620,58 @@ def statement_timeout(milliseconds: int, **also: str) -> AbstractContextManager[
 
 RELATED_TERMS = 6
 RELATED_PER_TERM = 25
+RELATED_POOL = 24
+
+# The paper's RELATED_TERMS rarest stems, one word each, with the weight of
+# sharing it: its inverse document frequency. The vocabulary counts words;
+# the index finds stems, and a rare word can have a common stem
+# ("choosing": 2,000 papers at a million, its stem "choos" 6,700), whose
+# list of papers the index reads whole. A stem's papers are estimated as
+# those of the words it begins (Snowball's English stems are prefixes of
+# the words, but for a changed ending: "studi"), among the RELATED_POOL
+# rarest words of the paper.
+RELATED_TERMS_SQL = """
+WITH pool AS (
+    SELECT word, ndoc FROM papers_searchterm
+     WHERE word = ANY(%(words)s) AND ndoc >= 2
+     ORDER BY ndoc, word LIMIT %(pool)s
+), stemmed AS (
+    SELECT DISTINCT ON (stem.lexeme) pool.word, greatest(pool.ndoc, usage.ndoc) AS ndoc
+      FROM pool
+     CROSS JOIN unnest(tsvector_to_array(to_tsvector('english', pool.word))) AS stem (lexeme)
+     CROSS JOIN LATERAL (
+           SELECT coalesce(sum(term.ndoc), 0) AS ndoc FROM papers_searchterm term
+            WHERE term.word >= stem.lexeme AND term.word < stem.lexeme || chr(1114111)
+           ) AS usage
+     ORDER BY stem.lexeme, pool.word
+)
+SELECT word, ln(1 + greatest(papers.count, ndoc) / ndoc)
+  FROM stemmed, (
+       -- ANALYZE's count, or the papers themselves while the table has none (-1).
+       SELECT CASE WHEN reltuples >= 0 THEN reltuples
+                   ELSE (SELECT count(*) FROM papers_paper) END AS count
+         FROM pg_class WHERE oid = 'papers_paper'::regclass
+       ) AS papers
+ ORDER BY ndoc, word LIMIT %(terms)s
+"""
 
 # The candidates are the first RELATED_PER_TERM papers using each term, the
-# related ones the candidates the index ranks highest for any of the terms,
-# and each one's reason the terms it uses, as the index reads them: a paper
-# that says "harmonize" shares "harmonization" (one stem), which the words
-# of its text alone would not show. One statement: as three ORM queries the
-# related papers took half of a paper page's time at a million papers,
-# composing and sending them as long as running them.
+# related ones those sharing the rarest terms (the sum of their weights, as
+# far as each term's sample shows), then the ones the index ranks highest
+# for any of them. Each one's reason is the terms it uses, as the index
+# reads them: a paper that says "harmonize" shares "harmonization" (one
+# stem), which the words of its text alone would not show. One statement:
+# as three ORM queries the related papers took half of a paper page's time
+# at a million papers, composing and sending them as long as running them.
 RELATED_SQL = """
-WITH candidate AS ({candidates}),
+WITH candidate AS (
+    SELECT id, sum(weight) AS weight FROM ({candidates}) AS sampled GROUP BY id
+),
 top AS (
     SELECT paper.id, paper.title, paper.search_vector
-      FROM papers_paper paper
-     WHERE paper.id IN (SELECT id FROM candidate)
-     ORDER BY ts_rank(paper.search_vector, websearch_to_tsquery('english', %(any)s)) DESC,
+      FROM candidate JOIN papers_paper paper USING (id)
+     ORDER BY candidate.weight DESC,
+              ts_rank(paper.search_vector, websearch_to_tsquery('english', %(any)s)) DESC,
               paper.id DESC
      LIMIT %(limit)s
 )
@@ -644,7 +681,7 @@ SELECT top.id, top.title,
   FROM top
 """
 RELATED_CANDIDATES_SQL = """(
-    SELECT id FROM papers_paper
+    SELECT id, %(weight_{index})s::float AS weight FROM papers_paper
      WHERE search_vector @@ plainto_tsquery('english', %(term_{index})s) AND id <> %(paper)s
      LIMIT %(per_term)s
 )"""
@@ -660,26 +697,30 @@ class RelatedPaper:
 def related_papers(paper: Paper, *, limit: int = 5) -> list[RelatedPaper]:
     """The papers closest to `paper` by its most distinctive words, with the words they share.
 
-    Distinctive: words of its title and abstract that few other papers use,
-    but at least one does. Ranking every paper that shares any of them would
-    read most of a large corpus (a word is rare in one paper's vocabulary,
-    not in all of them): the ranked ones are a sample of each word's papers.
+    Distinctive: words of its title and abstract whose stems few other
+    papers use, but at least one does. Ranking every paper that shares any
+    of them would read most of a large corpus (a word is rare in one
+    paper's vocabulary, not in all of them): the ranked ones are a sample
+    of each word's papers.
     """
     words = set(re.findall(r"[^\W\d_]{4,}", f"{paper.title} {paper.abstract}".lower()))
-    terms = list(
-        SearchTerm.objects.filter(word__in=words, ndoc__gte=2)
-        .order_by("ndoc", "word")
-        .values_list("word", flat=True)[:RELATED_TERMS]
-    )
-    if not terms:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RELATED_TERMS_SQL,
+            {"words": list(words), "pool": RELATED_POOL, "terms": RELATED_TERMS},
+        )
+        weighted = cursor.fetchall()
+    if not weighted:
         return []
+    terms = [term for term, _ in weighted]
     # Each term's sample is a statement of its own, so that the planner
     # sees the term and lets the index find its first papers.
-    candidates = " UNION ".join(
+    candidates = " UNION ALL ".join(
         RELATED_CANDIDATES_SQL.format(index=index) for index in range(len(terms))
     )
     parameters = {
         **{f"term_{index}": term for index, term in enumerate(terms)},
+        **{f"weight_{index}": weight for index, (_, weight) in enumerate(weighted)},
         "terms": terms,
         "any": " or ".join(terms),
         "paper": paper.pk,

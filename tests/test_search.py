@@ -384,6 +384,30 @@ def test_every_related_paper_names_the_words_it_shares(reader_client, workspace,
     assert all(reason.strip() for reason in reasons)
 
 
+def test_related_papers_share_the_rarest_words_first(db):
+    from papers.search import related_papers
+    from papers.services import search_terms_add
+
+    def paper(arxiv_id: str, title: str, abstract: str) -> Paper:
+        return Paper.objects.create(
+            arxiv_id=arxiv_id, title=title, title_key=title_key(title), abstract=abstract
+        )
+
+    shown = paper("2601.00001", "Quokka foraging", "Camera traps watch quokka foraging at dawn.")
+    rare = paper("2601.00002", "Island marsupials", "One quokka colony, counted from boats.")
+    # Its title matches, which the index ranks above a match in an abstract.
+    common = paper("2601.00003", "Camera calibration", "A camera, calibrated.")
+    others = [
+        paper(f"2601.0001{n}", f"Camera survey {n}", "Camera surveys of owls.") for n in range(3)
+    ]
+    search_terms_add(paper_ids=[p.pk for p in (shown, rare, common, *others)])
+
+    related = related_papers(shown)
+
+    assert (related[0].pk, related[0].shared_terms) == (rare.pk, ["quokka"])
+    assert common.pk in [other.pk for other in related[1:]]
+
+
 def test_membership_in_another_workspace_does_not_widen_search(
     client, django_user_model, sample_listing
 ):
