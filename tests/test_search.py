@@ -475,6 +475,39 @@ def test_an_estimated_count_pages_to_the_last_paper_and_no_further(
     assert page == 4
 
 
+def test_an_exact_count_pages_through_every_match_in_order(
+    reader_client, scope, workspace, sample_listing
+):
+    seen, page, more = [], 1, True
+    while more:
+        html = results_page(reader_client, workspace, "", sort="title", page=page).text
+        seen += page_titles(html)
+        more = 'id="load-more"' in html
+        page += 1
+
+    assert "51 papers by title" in html
+    assert seen == titles("", scope, sort="title")
+    assert page == 4
+
+
+def test_a_search_nothing_can_match_reads_no_rows(reader_client, workspace, sample_listing):
+    Tag.objects.create(workspace=workspace, name="t")
+    Tagging.objects.bulk_create(
+        Tagging(tag=Tag.objects.get(name="t"), paper=paper) for paper in Paper.objects.all()
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        response = results_page(reader_client, workspace, "tag:t -tag:t")
+
+    assert page_titles(response.text) == []
+    # Its count said there was nothing: no statement looked for a first page.
+    assert not [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith('SELECT "papers_paper"') and "ORDER BY" in query["sql"]
+    ]
+
+
 def test_list_filter_finds_the_papers_on_a_reading_list(scope, reader, workspace):
     from papers import services
 

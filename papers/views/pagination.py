@@ -94,6 +94,10 @@ class CappedPaginator(Paginator):
         return self._matches[1]
 
     @property
+    def sample_ids(self) -> list[int]:
+        return [int(pk) for pk in self.sample.strip("{}").split(",") if pk]
+
+    @property
     def shown_count(self) -> str:
         if not self.capped:
             return f"{self.count:,}"
@@ -116,6 +120,8 @@ class CappedPaginator(Paginator):
     def page(self, number) -> Page:
         """The page's rows, chosen by their ids first and only then read whole.
 
+        A page past the last match reads nothing.
+
         A paper's row carries its abstract. Sorting thousands of matches as
         whole rows reads each of them from the table; sorting their ids
         reads only the index that holds the sort keys. The same statement
@@ -126,10 +132,17 @@ class CappedPaginator(Paginator):
         """
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        names = list(self.object_list.query.annotations)
-        chosen = list(
-            self.object_list[bottom : bottom + self.per_page + 1].values_list("pk", *names)
-        )
+        matches = self.object_list
+        if not self.capped and bottom >= self.count:
+            return CappedPage([], number, self)
+        if not self.capped and self.count <= self.sample_size:
+            # Every match is in the sample: the page sorts those. PostgreSQL
+            # may otherwise walk the sort order's index and test each paper
+            # against the filters, which reads the whole table when fewer
+            # match than a page holds (`tag:x -tag:x`: 0.55 s at a million).
+            matches = matches.filter(pk__any=self.sample_ids)
+        names = list(matches.query.annotations)
+        chosen = list(matches[bottom : bottom + self.per_page + 1].values_list("pk", *names))
         rows = self.object_list.model._default_manager.in_bulk(
             [pk for pk, *_ in chosen[: self.per_page]]
         )
