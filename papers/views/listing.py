@@ -58,7 +58,8 @@ def papers(request: HttpRequest) -> HttpResponse:
     context["facets"] = facets(request, paginator)
     if found.text and page.paginator.count < FEW_RESULTS:
         context["did_you_mean"] = did_you_mean(found.text)
-        if not page.paginator.count:
+        if not page.paginator.count and context["did_you_mean"]:
+            # Titles holding the query's words as typed would have matched it.
             context["closest_titles"] = closest_titles(found.text, context["did_you_mean"])
     template = "papers/papers.html#results" if request.htmx else "papers/papers.html"
     return render(request, template, context)
