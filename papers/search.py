@@ -83,12 +83,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 class Scope:
     """Who is searching, and where: workspace filters only ever see what they may.
 
-    `with_text` says the query has words besides its filters (`search` sets it).
+    `with_phrase` says the query's text has a "phrase" (`search` sets it).
     """
 
     user: User
     workspace: Workspace
-    with_text: bool = False
+    with_phrase: bool = False
 
 
 class FilterValueError(ValueError):
@@ -102,14 +102,17 @@ def _negate(condition: Q | Exists, negated: bool) -> Q | Exists:
     return ~condition if negated else condition
 
 
-# Beside words, a filter that keeps at most this many papers hands
-# PostgreSQL their ids. It can then intersect them with the papers the
-# search index finds (a bitmap of each) and read the vectors of the few in
-# both. As a condition checked on each paper it reads the vectors of all
-# the filter's papers, or of all the text's: `"graph neural network"
-# -survey tag:benchmark` took 190 ms at a million papers, 24 ms with the
-# 5,000 ids. Alone, the filter is quicker as a condition: the first page
-# then comes from walking the papers in the page's order.
+# Beside a phrase, a filter that keeps at most this many papers hands
+# PostgreSQL their ids. The search index finds the papers holding the
+# phrase's words, whose vectors must then be read for their positions; with
+# the ids PostgreSQL intersects the two first (a bitmap of each) and reads
+# the vectors of the few in both. As a condition checked on each paper it
+# read the vectors of all the filter's papers, or of all the phrase's:
+# `"graph neural network" tag:benchmark` took 280 ms at a million papers,
+# 28 ms with the 5,000 ids. Elsewhere the ids cost more than they save
+# (the 35 kB of them parsed by each statement, a bitmap of 5,000 probes):
+# without a phrase the index answers exactly, and alone the filter's first
+# page comes from walking the papers in the page's order.
 FEW_PAPERS = 10_000
 
 
@@ -129,7 +132,7 @@ def filter_tag(papers: QuerySet, value: str, negated: bool, scope: Scope):
     tags = Tag.objects.for_user(scope.user).filter(workspace=scope.workspace, name__iexact=value)
     label = f"{'not ' if negated else ''}tagged “{value}”"
     tagged_rows = Tagging.objects.filter(tag__in=tags)
-    if scope.with_text and not negated and (ids := _few_papers(tagged_rows)) is not None:
+    if scope.with_phrase and not negated and (ids := _few_papers(tagged_rows)) is not None:
         return papers.filter(pk__any=ids), label
     # The tag's id as a value: the planner then knows from the taggings'
     # statistics how many papers it has (thousands, it guessed a hundred).
@@ -146,7 +149,7 @@ def filter_status(papers: QuerySet, value: str, negated: bool, scope: Scope):
         raise FilterValueError(f"status is one of {', '.join(ReadingState.Status.values)}")
     states = ReadingState.objects.for_user(scope.user).filter(status=value)
     label = f"{'not ' if negated else ''}{ReadingState.Status(value).label.lower()}"
-    if scope.with_text and not negated and (ids := _few_papers(states)) is not None:
+    if scope.with_phrase and not negated and (ids := _few_papers(states)) is not None:
         return papers.filter(pk__any=ids), label
     return papers.filter(_negate(Exists(states.filter(paper=OuterRef("pk"))), negated)), label
 
@@ -264,7 +267,7 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     papers = Paper.objects.all()
     words: list[str] = []
     tokens = _TOKEN.findall(raw)
-    scope = replace(scope, with_text=any(not _is_filter(token) for token in tokens))
+    scope = replace(scope, with_phrase=any('"' in t for t in tokens if not _is_filter(t)))
     if not tokens:
         # No query: the latest listing, in rank order.
         papers, _ = filter_listing(papers, "latest", False, scope)
@@ -333,10 +336,13 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         # Nothing to count, page or count facets over: no statement need ask.
         return filtered.none()
     if len(some) <= RANK_CANDIDATES:
-        # Every match, by id (with the filters, so that a listing filter's
-        # rank stays): filtering on the vectors again would read each from
-        # TOAST once more, for the count and for the page.
-        return filtered.filter(pk__any=some)
+        # Every match, by id: filtering on the vectors again would read each
+        # from TOAST once more, for the count and for the page, and the
+        # filters would be checked again (a tag's ids parsed again). Only a
+        # listing filter stays, for its rank.
+        if "rank" in filtered.query.annotations:
+            return filtered.filter(pk__any=some)
+        return Paper.objects.filter(pk__any=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
     # Title matches come from the title's own index alone, without the

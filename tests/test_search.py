@@ -133,7 +133,7 @@ def test_filters_combine_with_text(scope, reader, workspace):
     assert titles("listing:1999-01-01", scope) == []
 
 
-def test_filters_beside_text_find_the_same_papers_by_their_ids(
+def test_filters_beside_a_phrase_find_the_same_papers_by_their_ids(
     scope, reader, workspace, django_user_model, monkeypatch
 ):
     from papers import search as search_module
@@ -146,18 +146,18 @@ def test_filters_beside_text_find_the_same_papers_by_their_ids(
     elsewhere = Tag.objects.create(workspace=other, name="elsewhere")
     Tagging.objects.bulk_create(Tagging(tag=elsewhere, paper=p) for p in Paper.objects.all())
     queries = [
-        "tag:memory recurrent",
+        'tag:memory "recurrent neural"',
         'tag:memory "neural networks" -transformer',
-        "status:to-read learning",
-        "status:to-read tag:memory long context",
-        "tag:elsewhere learning",
+        'status:to-read "language models"',
+        'status:to-read tag:memory "long context"',
+        'tag:elsewhere "language models"',
     ]
     by_ids = {query: titles(query, scope) for query in queries}
     monkeypatch.setattr(search_module, "FEW_PAPERS", 0)  # every filter a condition
 
     assert by_ids == {query: titles(query, scope) for query in queries}
-    assert by_ids["tag:memory recurrent"] and by_ids["status:to-read learning"]
-    assert by_ids["tag:elsewhere learning"] == []
+    assert by_ids['tag:memory "recurrent neural"'] and by_ids['status:to-read "language models"']
+    assert by_ids['tag:elsewhere "language models"'] == []
 
 
 def test_empty_query_is_the_latest_listing_in_rank_order(scope, sample_listing):
