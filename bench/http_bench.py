@@ -14,7 +14,8 @@ without --reuse; never ./var/; not while search_bench.py runs on it):
    embedded server (DATABASE_URL, plain-HTTP cookies: what `serve` does),
    --workers sync workers (1: the requests are sequential);
 3. logs in through the login form, as a person would;
-4. times GET /w/<slug>/papers/?q=... for every query of search_bench.QUERIES,
+4. times GET /w/<slug>/papers/?q=... for every query of search_bench.QUERIES
+   (with --outside: of search_bench.OUTSIDE_QUERIES, written after the mix),
    then the site pages of search_bench.site_pages (the listing's first page,
    a paper, a tag filter, a reading list): one request at a time, --warmup
    untimed, then --runs timed; p50 and p95 per query and page, and over all
@@ -54,7 +55,7 @@ from harness import (
     percentile,
     table,
 )
-from search_bench import QUERIES, bench_user, database_name, load, site_pages
+from search_bench import OUTSIDE_QUERIES, QUERIES, bench_user, database_name, load, site_pages
 
 PASSWORD = "bench-http-password-1"
 SERVER_START_SECONDS = 60
@@ -70,6 +71,11 @@ def main() -> None:
         "--reuse",
         action="store_true",
         help="keep the database of an earlier run when it holds this corpus",
+    )
+    parser.add_argument(
+        "--outside",
+        action="store_true",
+        help="time search_bench.OUTSIDE_QUERIES, queries outside the mix, instead",
     )
     args = parser.parse_args()
     corpus = corpus_path(args)
@@ -95,7 +101,7 @@ def main() -> None:
         print()
         print(f"GET {papers}?q=... one at a time, {args.runs} runs after {args.warmup}")
         queries = []
-        for label, raw, sort in QUERIES:
+        for label, raw, sort in OUTSIDE_QUERIES if args.outside else QUERIES:
             params = {"q": raw, **({"sort": sort} if sort else {})}
             queries.append(client.measure(label, raw, papers, params, args.runs, args.warmup))
         print(queries_table(queries))
