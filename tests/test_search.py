@@ -255,6 +255,18 @@ def test_a_search_that_finds_nothing_offers_no_selection_bar(
     assert 'id="bulk-form"' not in nothing.text
 
 
+def test_a_search_that_finds_nothing_says_what_to_try_and_offers_no_exports(
+    reader_client, workspace, sample_listing
+):
+    found = results_page(reader_client, workspace, "mamba")
+    nothing = results_page(reader_client, workspace, "mamba -mamba")
+
+    assert "Export these results" in found.text
+    assert "No paper matches all of it" not in found.text
+    assert "Export these results" not in nothing.text
+    assert "No paper matches all of it. Take out a word or a filter" in nothing.text
+
+
 def test_title_typo_offers_the_closest_titles(reader_client, workspace, sample_listing):
     response = results_page(reader_client, workspace, "Lexinvarient Languag Modls")
 
