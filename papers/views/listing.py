@@ -36,7 +36,10 @@ def papers(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("q", "")
     sort = request.GET.get("sort", "")
     found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
-    paginator = CappedPaginator(found.papers, PAPERS_PER_PAGE, sample_size=FACET_SAMPLE)
+    # A search's text gives its matches as ids already (see papers.search).
+    paginator = CappedPaginator(
+        found.papers, PAPERS_PER_PAGE, sample_size=FACET_SAMPLE, page_by_sample=not found.text
+    )
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)

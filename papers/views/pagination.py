@@ -33,11 +33,17 @@ class CappedPaginator(Paginator):
 
     The same pass over the matches that counts them keeps the ids of the
     first `sample_size` (`sample`), for the page's facets to count over.
+    With `page_by_sample`, a page of matches that are all in the sample is
+    chosen among those ids (for a queryset of conditions; one that is a
+    list of ids already gains nothing).
     """
 
-    def __init__(self, object_list, per_page, *, sample_size: int = 0, **kwargs) -> None:
+    def __init__(
+        self, object_list, per_page, *, sample_size: int = 0, page_by_sample: bool = False, **kwargs
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.sample_size = sample_size
+        self.page_by_sample = page_by_sample
 
     def _ids(self, limit: int | None):
         # Only the ids: a search's relevance and rank annotations, computed
@@ -135,7 +141,7 @@ class CappedPaginator(Paginator):
         matches = self.object_list
         if not self.capped and bottom >= self.count:
             return CappedPage([], number, self)
-        if not self.capped and self.count <= self.sample_size:
+        if self.page_by_sample and not self.capped and self.count <= self.sample_size:
             # Every match is in the sample: the page sorts those. PostgreSQL
             # may otherwise walk the sort order's index and test each paper
             # against the filters, which reads the whole table when fewer
