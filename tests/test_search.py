@@ -160,6 +160,27 @@ def test_filters_beside_a_phrase_find_the_same_papers_by_their_ids(
     assert by_ids['tag:elsewhere "language models"'] == []
 
 
+def test_hyphenated_words_find_the_same_papers_as_their_phrases(scope, monkeypatch):
+    from papers import search as search_module
+
+    queries = [
+        "fine-tuning",
+        "state-of-the-art results",
+        "pre-trained -fine-tuning",
+        "in-context or long-range",
+        '"pre-trained language"',
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        as_words = {query: titles(query, scope) for query in queries}
+    monkeypatch.setattr(search_module, "_match_query", lambda result: result.query)
+
+    assert as_words == {query: titles(query, scope) for query in queries}
+    assert all(as_words[query] for query in queries)
+    # Looked up as one word each, but inside a quoted phrase.
+    rewritten = [q["sql"] for q in captured.captured_queries if "ts_rewrite" in q["sql"]]
+    assert len(rewritten) == 4
+
+
 def test_empty_query_is_the_latest_listing_in_rank_order(scope, sample_listing):
     expected = list(sample_listing.entries.order_by("rank").values_list("paper__title", flat=True))
 
