@@ -332,8 +332,8 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     statement fetching ids, none sorts the matches: for a common word that is
     the difference between reading a few hundred rows and most of the table.
     Every candidate is read to be ranked, and the other matches are a sample
-    in the table's order, not the best: 150 of them rather than 250 took 15
-    ms off `diffusion -image` at a million papers, 2-7 ms off common words.
+    in the table's order, not the best: 150 of them rather than 250 took
+    12-14 ms off `diffusion -image` at a million papers, 2-5 off common words.
     """
     query = _match_query(result)
     matching = filtered.filter(search_vector=query)
