@@ -13,7 +13,8 @@ its own embedded PostgreSQL; never ./var/), for one corpus file:
     collapsed) and streamed with one COPY into a scratch table with the
     columns of papers_paper (LIKE papers_paper, so the same stored generated
     columns, the weighted search_vector among them, are computed for every
-    row), then the GIN index on search_vector built. "(a+)" adds the other
+    row, and stored alike: the vector in the row), then the GIN index on
+    search_vector built. "(a+)" adds the other
     indexes papers_paper has (read from pg_indexes: primary key, unique
     arxiv_id, title_key, title trigrams, ...), which the real import
     maintains too. The scratch table is dropped afterwards.
@@ -252,10 +253,16 @@ def copy_bound(corpus: Path) -> dict[str, float]:
     timings: dict[str, float] = {}
     with psycopg.connect(settings.DATABASE_URL, autocommit=True) as connection:
         connection.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-        # The same columns, defaults, identity and generated search_vector; no indexes.
+        # The same columns, defaults, identity, generated search_vector and
+        # storage (the vector kept in the row, up to the same row size); no indexes.
+        (options,) = connection.execute(
+            "SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class "
+            "WHERE oid = 'papers_paper'::regclass"
+        ).fetchone()
         connection.execute(
-            f"CREATE TABLE {SCRATCH} (LIKE papers_paper "
-            "INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY)"
+            f"CREATE TABLE {SCRATCH} (LIKE papers_paper INCLUDING DEFAULTS "
+            "INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE)"
+            + (f" WITH ({options})" if options else "")
         )
         started = time.perf_counter()
         with connection.transaction(), connection.cursor() as cursor:
