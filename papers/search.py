@@ -335,6 +335,12 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     in the table's order, not the best: 150 of them rather than 250 took
     12-14 ms off `diffusion -image` at a million papers, 2-5 off common words.
     """
+    if _EXCLUSION.search(result.text) and (excluded := _excluded_and_wanted(result.text)):
+        result.problems.append(
+            f"“-{excluded}” excludes a word the query also asks for (a word's forms, like "
+            "“image” and “images”, are searched as one), so no paper can match"
+        )
+        return filtered.none()
     query = _match_query(result)
     matching = filtered.filter(search_vector=query)
     some = _some_matches(matching, RANK_CANDIDATES + 1, result.text)
@@ -375,6 +381,32 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
             )
         )
     return Paper.objects.filter(pk__any=list(matched | by_title))
+
+
+# What websearch_to_tsquery makes of the query, and of each word it excludes.
+_QUERY_AND_EXCLUSIONS = """SELECT websearch_to_tsquery('english', %s)::text,
+    array(SELECT plainto_tsquery('english', word)::text FROM unnest(%s::text[]) word)"""
+
+
+def _excluded_and_wanted(text: str) -> str:
+    """An excluded word the query also asks for (`image -images`), as typed; "" if none.
+
+    Such a query matches nothing, and PostgreSQL cannot tell before reading
+    every paper: `learning -learning` scanned for its budget (100 ms) at a
+    million papers, then read the search index. Only a query of words all
+    required (no `or`) is looked at.
+    """
+    excluded = [token.removeprefix("-") for token in _TOKEN.findall(text) if token.startswith("-")]
+    with connection.cursor() as cursor:
+        cursor.execute(_QUERY_AND_EXCLUSIONS, [text, excluded])
+        query, lexemes = cursor.fetchone()
+    if "|" in query:
+        return ""
+    wanted = {term for term in query.split(" & ") if not term.startswith("!")}
+    for word, lexeme in zip(excluded, lexemes, strict=True):
+        if lexeme and " " not in lexeme and lexeme in wanted:
+            return word
+    return ""
 
 
 # A hyphenated word outside a quoted phrase (`zero-shot`, `-self-supervised`).

@@ -732,8 +732,22 @@ def test_an_exclusion_whose_scan_runs_over_its_budget_is_answered_by_the_index(
     budgets = run_out_of_time()
 
     assert titles("recurrent -memory", scope) == expected != []
-    assert titles("memory -memory", scope) == []
-    assert budgets == [search_module.SCAN_BUDGET_MS] * 2
+    assert budgets == [search_module.SCAN_BUDGET_MS]
+
+
+def test_excluding_a_word_the_query_asks_for_says_why_nothing_matches_and_reads_no_paper(
+    reader_client, workspace, sample_listing
+):
+    for query, excluded in [("memory -memory", "-memory"), ("model -models", "-models")]:
+        with CaptureQueriesContext(connection) as captured:
+            html = results_page(reader_client, workspace, query).text
+
+        assert page_titles(html) == []
+        assert f"“{excluded}” excludes a word the query also asks for" in html
+        assert "No paper matches all of it" in html
+        assert not [q for q in captured.captured_queries if "@@" in q["sql"]]
+    still_searched = results_page(reader_client, workspace, "continual -survey").text
+    assert page_titles(still_searched) and "excludes a word" not in still_searched
 
 
 def test_a_word_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, run_out_of_time):
@@ -799,3 +813,16 @@ def test_a_one_word_typo_gets_a_did_you_mean_but_no_closest_titles(
 
     assert "Did you mean" in response.text
     assert "Titles close to what you typed" not in response.text
+
+
+def test_search_vectors_stay_in_the_papers_rows(scope):
+    """Every search reads vectors: kept out of line, each read was a TOAST lookup."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_column_toast_chunk_id(search_vector) IS NOT NULL),"
+            " count(*) FILTER (WHERE pg_column_size(search_vector) + pg_column_size(abstract)"
+            " > 2032) FROM papers_paper"
+        )
+        vectors_out_of_line, rows_over_the_default_limit = cursor.fetchone()
+    assert rows_over_the_default_limit > 10
+    assert vectors_out_of_line == 0
