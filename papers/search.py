@@ -349,7 +349,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         return filtered.none()
     if len(some) <= RANK_CANDIDATES:
         # Every match, by id: filtering on the vectors again would read each
-        # from TOAST once more, for the count and for the page, and the
+        # vector once more, for the count and for the page, and the
         # filters would be checked again (a tag's ids parsed again). Only a
         # listing filter stays, for its rank.
         if "rank" in filtered.query.annotations:
