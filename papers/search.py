@@ -376,11 +376,9 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         # and checking all of them again, for the count and for the page,
         # read ~500 vectors twice (13 ms for `diffusion -image` at a million).
         by_title = set(
-            Paper.objects.filter(pk__any=list(by_title), search_vector=query).values_list(
-                "pk", flat=True
-            )
+            Paper.objects.filter(pk__any=by_title, search_vector=query).values_list("pk", flat=True)
         )
-    return Paper.objects.filter(pk__any=list(matched | by_title))
+    return Paper.objects.filter(pk__any=matched | by_title)
 
 
 # What websearch_to_tsquery makes of the query, and of each word it excludes.
@@ -460,10 +458,18 @@ class AnyOf(Lookup):
     With `pk__in`, each id is a placeholder of its own, and psycopg parses
     such a statement anew every time it runs: 2 ms for 500 ids, for each of
     the count and the page. The index answers ANY in one sorted pass.
+    The ids go as the array's text (`{1,2,3}`, which the server may have
+    written already): psycopg dumps a list of numbers one by one, 0.5 ms
+    for 400 of them, each time a statement runs.
     """
 
     lookup_name = "any"
     prepare_rhs = False
+
+    def __init__(self, lhs, rhs):
+        if isinstance(rhs, list | tuple | set | frozenset):
+            rhs = "{" + ",".join(str(int(pk)) for pk in rhs) + "}"
+        super().__init__(lhs, rhs)
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
