@@ -35,6 +35,7 @@ from papers.views.responses import action_response, back_to
 from papers.views.rows import tag_papers
 
 EXPORT_LIMIT = 5000
+STATUS_LABELS = dict(ReadingState.Status.choices)
 
 
 def _lists(request: HttpRequest):
@@ -70,11 +71,13 @@ def list_entries(
     looks up each paper's latest listing.
     """
     items = list(reading_list.items.select_related("added_by").order_by("position"))
-    papers = Paper.objects.filter(pk__in=[item.paper_id for item in items])
-    papers = {paper.pk: paper for paper in (_with_years(papers) if for_export else papers)}
+    papers = Paper.objects.filter(pk__any={item.paper_id for item in items})
+    # A page shows a paper's title and arXiv id; an export gives every field.
+    papers = _with_years(papers) if for_export else papers.only("title", "arxiv_id")
+    papers = {paper.pk: paper for paper in papers}
     notes = _by_paper(
         Note.objects.shared_in(reading_list.workspace)
-        .filter(paper__in=papers)
+        .filter(paper__pk__any=set(papers))
         .select_related("author")
         .order_by("created_at")
     )
@@ -116,12 +119,15 @@ def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[expo
     entries = list_entries(reading_list)
     papers = [entry.paper for entry in entries]
     tag_papers(request, papers)
-    shared = _by_paper(
+    # Who has which status, as the page says it ("ada: to read").
+    shared: dict[int, list[str]] = {}
+    for paper_id, name, status in (
         ReadingState.objects.shared_in(request.workspace)
-        .filter(paper__in=papers)
-        .select_related("user")
+        .filter(paper__pk__any={paper.pk for paper in papers})
         .order_by("user__username")
-    )
+        .values_list("paper_id", "user__username", "status")
+    ):
+        shared.setdefault(paper_id, []).append(f"{name}: {STATUS_LABELS[status].lower()}")
     slug = request.workspace.slug
     comment_url = ids_url("item_comment", slug, reading_list.pk)
     move_url = ids_url("item_move", slug, reading_list.pk)

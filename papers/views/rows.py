@@ -9,10 +9,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 
-from papers.models import Paper, ReadingState, Tag, Tagging
+from papers.models import Paper, ReadingState, Tag
 from papers.search import filter_word
 from papers.views.links import ids_url
 
@@ -61,16 +62,18 @@ def tag_papers(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]
     All a reading list's item shows of its paper besides the paper itself.
     """
     tags: dict[int, list[Tag]] = defaultdict(list)
-    for tagging in (
-        Tagging.objects.filter(
-            paper_id__in=[paper.pk for paper in papers],
-            tag__in=Tag.objects.for_user(request.user),
+    # A tag once for each of its papers here, with that paper's id: one
+    # object a tagging, not a tagging and its tag.
+    for tag in (
+        Tag.objects.for_user(request.user)
+        .filter(
+            workspace=request.workspace, taggings__paper__pk__any={paper.pk for paper in papers}
         )
-        .filter(tag__workspace=request.workspace)
-        .select_related("tag")
-        .order_by("tag__name")
+        .annotate(paper_id=F("taggings__paper_id"))
+        .only("name")
+        .order_by("name")
     ):
-        tags[tagging.paper_id].append(tagging.tag)
+        tags[tag.paper_id].append(tag)
     slug = request.workspace.slug
     paper_url = ids_url("paper", slug)
     tag_filter_url = reverse("workspace_papers", args=[slug]) + "?q="
