@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspaces",
                 "papers.context_processors.page_path",
+                "papers.context_processors.csrf_input",
             ],
         },
     },
