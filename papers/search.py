@@ -601,40 +601,40 @@ START, STOP = "\ue000", "\ue001"
 MARKUP, STAND_INS = "<>&", "\ue002\ue003\ue004"
 
 
-def add_snippets(papers: list[Paper], query: SearchQuery | None) -> None:
-    """Give the papers on screen a `snippet`: the abstract's best passage, matches marked.
+def headline(query: SearchQuery) -> SearchHeadline:
+    """A paper's best passage of its abstract for `query`, matches between START and STOP.
 
-    Computed for the rows shown only (ts_headline reads the whole text). The
-    abstract is escaped before the marks go in, so its text can never become markup.
+    Annotated on the rows shown only (ts_headline parses the whole text),
+    as they are read: a statement of its own cost the page a round trip and
+    a query to compose. The abstract's markup characters go in as stand-ins.
     """
-    if query is None or not papers:
-        return
-    headlines = dict(
-        Paper.objects.filter(pk__in=[paper.pk for paper in papers])
-        .annotate(
-            headline=SearchHeadline(
-                Func(
-                    F("abstract"),
-                    Value(MARKUP),
-                    Value(STAND_INS),
-                    function="translate",
-                    output_field=TextField(),
-                ),
-                query,
-                config="english",
-                start_sel=START,
-                stop_sel=STOP,
-                max_words=45,
-                min_words=20,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            )
-        )
-        .values_list("pk", "headline")
+    return SearchHeadline(
+        Func(
+            F("abstract"),
+            Value(MARKUP),
+            Value(STAND_INS),
+            function="translate",
+            output_field=TextField(),
+        ),
+        query,
+        config="english",
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=45,
+        min_words=20,
+        max_fragments=2,
+        fragment_delimiter=" … ",
     )
+
+
+def add_snippets(papers: list[Paper]) -> None:
+    """Give the papers read with a `headline` (see `headline`) their `snippet`, matches marked.
+
+    The abstract is escaped before the marks go in, so its text can never become markup.
+    """
     for paper in papers:
-        if headline := headlines.get(paper.pk):
-            paper.snippet = mark_snippet(headline)
+        if text := getattr(paper, "headline", ""):
+            paper.snippet = mark_snippet(text)
 
 
 def mark_snippet(headline: str) -> SafeString:

@@ -20,6 +20,7 @@ from papers.search import (
     add_snippets,
     closest_titles,
     did_you_mean,
+    headline,
     related_papers,
     search,
 )
@@ -38,12 +39,16 @@ def papers(request: HttpRequest) -> HttpResponse:
     found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
     # A search's text gives its matches as ids already (see papers.search).
     paginator = CappedPaginator(
-        found.papers, PAPERS_PER_PAGE, sample_size=FACET_SAMPLE, page_by_sample=not found.text
+        found.papers,
+        PAPERS_PER_PAGE,
+        sample_size=FACET_SAMPLE,
+        page_by_sample=not found.text,
+        rows=Paper.objects.annotate(headline=headline(found.query)) if found.text else None,
     )
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)
-    add_snippets(rows, found.query)
+    add_snippets(rows)
     context = {
         "q": raw,
         "sort": sort if sort in SORTS else "",

@@ -35,15 +35,25 @@ class CappedPaginator(Paginator):
     first `sample_size` (`sample`), for the page's facets to count over.
     With `page_by_sample`, a page of matches that are all in the sample is
     chosen among those ids (for a queryset of conditions; one that is a
-    list of ids already gains nothing).
+    list of ids already gains nothing). A page's rows are read from `rows`
+    (the model's papers unless given), which may annotate what only the rows
+    shown need.
     """
 
     def __init__(
-        self, object_list, per_page, *, sample_size: int = 0, page_by_sample: bool = False, **kwargs
+        self,
+        object_list,
+        per_page,
+        *,
+        sample_size: int = 0,
+        page_by_sample: bool = False,
+        rows=None,
+        **kwargs,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.sample_size = sample_size
         self.page_by_sample = page_by_sample
+        self.rows = object_list.model._default_manager.all() if rows is None else rows
 
     def _ids(self, limit: int | None):
         # Only the ids: a search's relevance and rank annotations, computed
@@ -145,9 +155,7 @@ class CappedPaginator(Paginator):
             matches = matches.filter(pk__any=self.sample)
         names = list(matches.query.annotations)
         chosen = list(matches[bottom : bottom + self.per_page + 1].values_list("pk", *names))
-        rows = self.object_list.model._default_manager.in_bulk(
-            [pk for pk, *_ in chosen[: self.per_page]]
-        )
+        rows = self.rows.in_bulk([pk for pk, *_ in chosen[: self.per_page]])
         papers = []
         for pk, *values in chosen[: self.per_page]:
             row = rows[pk]
