@@ -21,7 +21,12 @@ from tests.conftest import DATA, SAMPLE, import_listing, papers_table_bytes
 pytestmark = pytest.mark.django_db
 
 DUMP = DATA / "formats" / "arxiv-cs-daily.head30.jsonl"
-SEARCH_INDEXES = {"paper_search_vector", "paper_title_vector", "paper_title_trgm"}
+SEARCH_INDEXES = {
+    "paper_search_vector",
+    "paper_vector_sample",
+    "paper_title_vector",
+    "paper_title_trgm",
+}
 
 
 @pytest.fixture

@@ -760,6 +760,42 @@ def test_a_word_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, 
     assert budgets == [search_module.SCAN_BUDGET_MS]
 
 
+def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enough(
+    scope, monkeypatch
+):
+    """The search index's sample (one paper in ten, by id) may give the papers to rank.
+
+    Only when it holds more than can be ranked: a match outside it is never
+    left out of a search that has room for every match.
+    """
+    from papers import search as search_module
+    from papers.models import SEARCH_SAMPLE_EVERY
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    first = Paper.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+
+    def weevil_paper(pk: int) -> None:
+        # The word in the abstract only: titles that match are ranked whatever the sample holds.
+        title = f"A field study {pk}"
+        Paper.objects.create(
+            id=pk, title=title, title_key=title_key(title), abstract="The zyzzyva weevil."
+        )
+
+    base = (first // SEARCH_SAMPLE_EVERY + 1) * SEARCH_SAMPLE_EVERY
+    outside = [base + 1, base + 2]
+    for pk in outside:
+        weevil_paper(pk)
+    assert {paper.pk for paper in search("zyzzyva", scope=scope).papers} == set(outside)
+
+    in_sample = [base + SEARCH_SAMPLE_EVERY * n for n in (1, 2, 3)]
+    for pk in in_sample:
+        weevil_paper(pk)
+    found = search("zyzzyva", scope=scope)
+    assert found.ranked_subset
+    shown = {paper.pk for paper in found.papers}
+    assert len(shown) == 2 and shown <= set(in_sample)
+
+
 def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
