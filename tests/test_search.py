@@ -206,6 +206,14 @@ def test_listing_filter_sorts_by_rank(scope, sample_listing):
     assert [p.rank for p in found.papers[:3]] == [1, 2, 3]
 
 
+def test_a_listing_that_does_not_exist_beside_words_finds_nothing(reader_client, workspace):
+    for query in ("listing:2001-01-01 zyzzyva", "listing:2001-01-01 memory"):
+        html = results_page(reader_client, workspace, query).text
+
+        assert page_titles(html) == []
+        assert "in the listing of 2001-01-01" in html
+
+
 @pytest.mark.parametrize("sort", ["title", "newest", "rank", "relevance"])
 def test_every_sort_gives_the_same_matches(scope, sort):
     assert sorted(titles("recurrent", scope, sort=sort)) == sorted(titles("recurrent", scope))
