@@ -371,10 +371,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     matched = set(some[:RANK_CANDIDATES])
-    by_title = {
-        *_title_matches(in_title, density),
-        *named.values_list("pk", flat=True),
-    } - matched
+    by_title = set(_title_matches(in_title, named, density)) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
         # Without one, a title that matches makes the whole paper match.
@@ -504,12 +501,15 @@ COMMON_TITLE_WORDS = 3
 COMMON_SCAN_BUDGET_MS = 30
 
 
-def _title_matches(in_title: QuerySet, density: float) -> list[int]:
-    """The ids of up to TITLE_MATCHES papers whose titles match, in no order.
+def _title_matches(in_title: QuerySet, named: QuerySet, density: float) -> list[int]:
+    """The ids of up to TITLE_MATCHES papers whose titles match, and of `named`, in no order.
 
-    `density` is the query's `_expected_density`.
+    `named` are the papers whose title is the query (a pasted title), read in
+    the same statement. `density` is the query's `_expected_density`.
     """
-    ids = in_title.values_list("pk", flat=True)[:TITLE_MATCHES]
+    ids = in_title.values_list("pk", flat=True)[:TITLE_MATCHES].union(
+        named.values_list("pk", flat=True), all=True
+    )
     if density >= COMMON_DENSITY:
         try:
             with statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
