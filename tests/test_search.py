@@ -795,6 +795,13 @@ def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enou
         weevil_paper(pk)
     assert {paper.pk for paper in search("zyzzyva", scope=scope).papers} == set(outside)
 
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            list(search("zyzzyva", scope=scope).papers)
+        return len(captured.captured_queries)
+
+    weevil_paper(base + 3)  # more matches than are ranked, none in the sample
+    from_every_paper = statements()
     in_sample = [base + SEARCH_SAMPLE_EVERY * n for n in (1, 2, 3)]
     for pk in in_sample:
         weevil_paper(pk)
@@ -802,6 +809,8 @@ def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enou
     assert found.ranked_subset
     shown = {paper.pk for paper in found.papers}
     assert len(shown) == 2 and shown <= set(in_sample)
+    # Whether the sample had enough is decided inside the one statement.
+    assert statements() == from_every_paper
 
 
 def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatch):
