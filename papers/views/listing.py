@@ -83,26 +83,27 @@ FACET_SIZE = 12
 # tag filter's page at a million papers spent 17 ms more counting 2,000.
 FACET_SAMPLE = 1000
 
-# The three facets in one statement. The sample's ids come as one array
-# parameter: as a subquery the planner has no idea how few they are, and
-# counted a million listing entries to find theirs. As three ORM statements
-# the facets took 8.7 ms of the tag filter's page at a million papers, 4 ms
-# of it composing and sending them; as one, 3 ms.
+# The three facets in one statement, the sample's ids one array parameter
+# that each part reads as `paper_id = ANY(...)`: the planner knows how few
+# they are and looks each one up (the facets of `year:2025` at a million
+# papers: 1.95 ms; read from a CTE that unnests the array, 2.8; as a
+# subquery, the planner counted a million listing entries to find theirs).
+# As three ORM statements the facets took 8.7 ms of the tag filter's page
+# at a million papers, 4 ms of it composing and sending them.
 FACETS_SQL = """
-WITH sample AS (SELECT unnest(%(sample)s::bigint[]) AS paper_id)
 (SELECT 'tags', tag.name, count(*)
    FROM papers_tagging tagging JOIN papers_tag tag ON tag.id = tagging.tag_id
-  WHERE tag.workspace_id = %(workspace)s AND tagging.paper_id IN (SELECT paper_id FROM sample)
+  WHERE tag.workspace_id = %(workspace)s AND tagging.paper_id = ANY(%(sample)s::bigint[])
   GROUP BY tag.name ORDER BY 3 DESC, 2 LIMIT %(size)s)
 UNION ALL
 (SELECT 'statuses', state.status, count(*)
    FROM papers_readingstate state
-  WHERE state.user_id = %(user)s AND state.paper_id IN (SELECT paper_id FROM sample)
+  WHERE state.user_id = %(user)s AND state.paper_id = ANY(%(sample)s::bigint[])
   GROUP BY state.status)
 UNION ALL
 (SELECT 'listings', to_char(listing.date, 'YYYY-MM-DD'), count(*)
    FROM papers_listingentry entry JOIN papers_listing listing ON listing.id = entry.listing_id
-  WHERE entry.paper_id IN (SELECT paper_id FROM sample)
+  WHERE entry.paper_id = ANY(%(sample)s::bigint[])
   GROUP BY listing.date ORDER BY listing.date DESC LIMIT %(size)s)
 """
 
