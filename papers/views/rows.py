@@ -34,7 +34,7 @@ def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Pap
     tag_papers(request, papers)
     states = dict(
         ReadingState.objects.for_user(request.user)
-        .filter(paper_id__in=[paper.pk for paper in papers])
+        .filter(paper__pk__any={paper.pk for paper in papers})
         .values_list("paper_id", "status")
     )
     slug = request.workspace.slug
