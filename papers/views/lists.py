@@ -35,7 +35,6 @@ from papers.views.responses import action_response, back_to
 from papers.views.rows import tag_papers
 
 EXPORT_LIMIT = 5000
-STATUS_LABELS = dict(ReadingState.Status.choices)
 
 
 def _lists(request: HttpRequest):
@@ -127,7 +126,8 @@ def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[expo
         .order_by("user__username")
         .values_list("paper_id", "user__username", "status")
     ):
-        shared.setdefault(paper_id, []).append(f"{name}: {STATUS_LABELS[status].lower()}")
+        label = ReadingState.Status(status).label.lower()
+        shared.setdefault(paper_id, []).append(f"{name}: {label}")
     slug = request.workspace.slug
     comment_url = ids_url("item_comment", slug, reading_list.pk)
     move_url = ids_url("item_move", slug, reading_list.pk)
