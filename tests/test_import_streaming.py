@@ -5,6 +5,7 @@ thresholds: batches of a few records, and an index rebuild after ten.
 """
 
 import gzip
+import json
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import pytest
 from django.core.management import CommandError
 from django.db import IntegrityError, connection, transaction
 
-from papers.importing import service
+from papers.importing import seen, service
 from papers.models import ImportJob, Listing, Paper, SearchTerm
 from tests.conftest import DATA, SAMPLE, import_listing, papers_table_bytes
 
@@ -76,6 +77,41 @@ def test_a_first_load_rebuilds_the_search_indexes_and_finds_every_paper(
     assert "2503.11731" in found
     assert Paper.objects.filter(title__trigram_similar="Industrial-Grade Sensor Simulation")
     assert SearchTerm.objects.get(word="splatting").ndoc >= 1
+
+
+@pytest.mark.parametrize("filter_bits", [seen.FILTER_BITS, 8], ids=["sized", "always-perhaps"])
+def test_a_first_load_matches_papers_its_earlier_batches_wrote(
+    small_batches, monkeypatch, tmp_path, filter_bits
+):
+    # With 8 bits the filter answers "perhaps" to nearly everything, and every
+    # id and title is looked up: the outcome must be the same.
+    monkeypatch.setattr(service, "SeenFilter", lambda: seen.SeenFilter(filter_bits))
+    records = [json.loads(line) for line in DUMP.read_text().splitlines()[:15]]
+    untitled_id = {key: value for key, value in records[14].items() if key != "id"}
+    id_less = {key: value for key, value in records[1].items() if key != "id"}
+    repeats = [
+        untitled_id,  # line 1: its paper gets the id only at line 18
+        *records[:14],  # lines 2-15: a new paper each; the indexes are rebuilt after ten
+        records[0],  # line 16: the paper of line 2, by its id
+        id_less,  # line 17: the paper of line 3, by its title
+        records[14],  # line 18: the id of the paper of line 1
+    ]
+    dump = tmp_path / "repeats.jsonl"
+    dump.write_text("".join(json.dumps(record) + "\n" for record in repeats))
+
+    stdout, stderr = import_listing(str(dump))
+
+    assert stdout.splitlines()[-1].startswith("15 papers: 15 created, 0 updated, 0 unchanged")
+    assert Paper.objects.count() == 15
+    assert Paper.objects.get(arxiv_id=records[14]["id"]).entries.get().rank == 1
+    assert "repeats.jsonl:16: same paper as line 2 " in stderr
+    assert "repeats.jsonl:17: same paper as line 3 " in stderr
+    assert "repeats.jsonl:18: same paper as line 1 " in stderr
+    ranked = Listing.objects.get().entries.order_by("rank").values_list("paper__arxiv_id")
+    assert [arxiv_id for (arxiv_id,) in ranked] == [
+        record["id"] for record in (records[14], *records[:14])
+    ]
+    assert ImportJob.objects.get().papers_created.count() == 15
 
 
 def foreign_keys() -> set[tuple[str, str, str]]:

@@ -9,9 +9,10 @@ Imports write one at a time: each takes `imports_lock` first (see there).
 """
 
 import json
+import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from papers.importing.formats import DAILY_LIST_NAME, DEFAULT_NAMES, listing_name
 from papers.importing.records import PaperRecord, ParsedListing, ParseWarning, RecordStream
+from papers.importing.seen import PaperSet, SeenFilter
 from papers.importing.text import title_key
 from papers.importing.vocabulary import VocabularyCount
 from papers.models import (
@@ -46,6 +48,8 @@ from papers.services import highlights_reanchor, search_terms_count, search_term
 BATCH_SIZE = 1000
 
 # Papers done, and how many there are when that is known before the end.
+# Called while the import's connection is writing a COPY: it must not use
+# that connection (an admin job writes its progress on one of its own).
 Progress = Callable[[int, int | None], None]
 
 # The advisory lock of the write phase (PostgreSQL's two-key form; the first
@@ -130,10 +134,10 @@ def listing_import(
 ) -> ImportResult:
     """Upsert the papers of `listing` and record one listing per listing date.
 
-    The records are read once, a batch at a time, and only what the listings
-    need of each (its line, date, rank and paper) is kept, so a RecordStream
-    of any size imports in the memory of its number of papers, not of its
-    text. `name` defaults to the file's own. `listing_date` overrides the
+    The records are read once, a batch at a time, and what the listings
+    need of each (its line, date, rank and paper) is spooled to a file, so a
+    RecordStream of any size imports in memory of a size of its own (see
+    _upsert_papers). `name` defaults to the file's own. `listing_date` overrides the
     dates the records carry; records without a date go into the listing for
     `default_date`. `job` is the admin import the records are a file of;
     without one (the command), the import is recorded as a job of its own.
@@ -156,7 +160,7 @@ def listing_import(
         )
     )
     if earlier is None:
-        name, records, created_ids, vocabulary, bulk = _records_imported(
+        name, records, created, vocabulary, bulk = _records_imported(
             listing,
             result,
             name=name,
@@ -171,7 +175,7 @@ def listing_import(
     else:
         _found_unchanged(result, *earlier, sha256=sha256)
         name, records = result.listings[0].name, result.papers
-        created_ids, vocabulary, bulk = [], Counter(), False
+        created, vocabulary, bulk = 0, Counter(), False
 
     if dry_run:
         transaction.set_rollback(True)
@@ -188,9 +192,11 @@ def listing_import(
             listing_date=listing_date,
             imported_by=imported_by,
         )
-    _history_link(job, result, created_ids, bulk=bulk)
+    _history_link(job, result, created=created, bulk=bulk)
+    if earlier is None:
+        _entries_drop()
     search_terms_count(vocabulary)
-    if len(created_ids) >= ANALYZE_AFTER:
+    if created >= ANALYZE_AFTER:
         _papers_table_tidy()
     return result
 
@@ -207,45 +213,44 @@ def _records_imported(
     listing_date: date | None,
     imported_by: User | None,
     progress: Progress | None,
-) -> tuple[str, int, list[int], Counter[str], bool]:
+) -> tuple[str, int, int, Counter[str], bool]:
     """Read the records, write the papers and the listings into `result`.
 
-    Returns the listings' name, the number of records, the ids of the papers
+    Returns the listings' name, the number of records, the number of papers
     created and the words of their text, for the import's history and the
     vocabulary, and whether it was a bulk load (see _references_checked_once).
+    Every record's entry is left in the ENTRIES table, which _history_link
+    reads the papers created from.
     """
 
     def day_of(record: PaperRecord) -> date:
         return listing_date or record.listing_date or default_date
 
-    entries, vocabulary, bulk = _upsert_papers(
-        listing.records, day_of=day_of, progress=progress, outcomes=result.outcomes
-    )
+    with _EntrySpool() as spool:
+        created, vocabulary, bulk = _upsert_papers(
+            listing.records,
+            day_of=day_of,
+            progress=progress,
+            outcomes=result.outcomes,
+            spool=spool,
+        )
+        with connection.cursor() as cursor:
+            spool.load(cursor)
     # Read only now: a stream finds its warnings as it is read.
     result.warnings = list(listing.warnings)
     result.rejected = sum(warning.dropped for warning in result.warnings)
-    listed = {
-        day: _listed_once(day, _in_rank_order(day_entries), result)
-        for day, day_entries in sorted(_by_date(entries).items())
-    }
-    for day_entries in listed.values():
-        for entry in day_entries:
-            result.counts[entry.outcome] += 1
-    created_ids = [entry.paper.pk for entry in entries if entry.outcome == Outcome.CREATED]
+    day_counts = _listed_once(result)
+    for counts in day_counts.values():
+        for outcome, number in counts.items():
+            result.counts[outcome] += number
     # An edited title or abstract moves the passages people highlighted in it.
-    highlights_reanchor(
-        paper_ids={entry.paper.pk for entry in entries if entry.outcome == Outcome.UPDATED}
-    )
+    highlights_reanchor(paper_ids=_entries_papers(Outcome.UPDATED))
     name = name or listing_name(listing, source_format)
     with _references_checked_once(ListingEntry, bulk=bulk):
-        for day, day_entries in listed.items():
-            counts = dict.fromkeys(Outcome, 0)
-            for entry in day_entries:
-                counts[entry.outcome] += 1
+        for day, counts in day_counts.items():
             written_listing, written = _record_listing(
                 name=name,
                 day=day,
-                ranked_paper_ids=[entry.paper.pk for entry in day_entries],
                 counts=counts,
                 provenance={
                     "source_format": source_format,
@@ -258,7 +263,7 @@ def _records_imported(
             result.listings.append(written_listing)
             if written:
                 result.listings_written.append(written_listing)
-    return name, len(entries), created_ids, vocabulary, bulk
+    return name, spool.count, created, vocabulary, bulk
 
 
 def _imported_unchanged(
@@ -393,16 +398,72 @@ class _Entry:
     outcome: Outcome
 
 
-def _by_date(entries: list[_Entry]) -> dict[date, list[_Entry]]:
-    by_date: dict[date, list[_Entry]] = defaultdict(list)
-    for entry in entries:
-        by_date[entry.day].append(entry)
-    return by_date
+# Every record's entry, in file order (seq), and each day's listing made of
+# them: ranked, each paper once. Temporary tables of the import's transaction.
+ENTRIES = "papers_import_entries"
+LISTED = "papers_import_listed"
+# A day's records by the rank the file gives, unranked after ranked, else in file order.
+RANK_ORDER = "grp, file_rank IS NULL, file_rank, seq"
+# How much of the spool's file goes to the database at a time.
+SPOOL_BLOCK = 1 << 20
 
 
-def _in_rank_order(entries: list[_Entry]) -> list[_Entry]:
-    """A day's entries by the rank the file gives, unranked after ranked, else in file order."""
-    return sorted(entries, key=lambda entry: (entry.group, entry.rank is None, entry.rank or 0))
+class _EntrySpool:
+    """The import's entries, written to a temporary file as they come, then loaded into ENTRIES.
+
+    A listing is made of its entries once every record is matched; kept in
+    memory until then, a million of them took 150 MB. The file is in the
+    text format of COPY, and loaded once the papers' COPY is done: a
+    connection runs one COPY at a time.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
+        self._days: dict[date, str] = {}
+
+    def __enter__(self) -> "_EntrySpool":
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self._file.close()
+
+    def write(self, entries: list[_Entry]) -> None:
+        lines = []
+        for entry in entries:
+            self.count += 1
+            day = self._days.get(entry.day) or self._days.setdefault(
+                entry.day, entry.day.isoformat()
+            )
+            rank = r"\N" if entry.rank is None else entry.rank
+            lines.append(
+                f"{self.count}\t{entry.line}\t{day}\t{entry.group}\t{rank}"
+                f"\t{entry.paper.pk}\t{entry.outcome}\n"
+            )
+        self._file.write("".join(lines).encode())
+
+    def load(self, cursor) -> None:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {ENTRIES} (seq integer, line integer, day date, grp integer,"
+            " file_rank integer, paper_id bigint, outcome text) ON COMMIT DROP"
+        )
+        self._file.seek(0)
+        with cursor.copy(f"COPY {ENTRIES} FROM STDIN") as copy:
+            while block := self._file.read(SPOOL_BLOCK):
+                copy.write(block)
+
+
+def _entries_papers(outcome: Outcome) -> set[int]:
+    """The papers of the entries that came to `outcome`."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT paper_id FROM {ENTRIES} WHERE outcome = %s", [outcome])
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def _entries_drop() -> None:
+    """Drop the import's tables of entries: a job's next file makes its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {ENTRIES}, {LISTED}")
 
 
 def import_job_tally(*, job: ImportJob, result: ImportResult, file_name: str) -> None:
@@ -456,19 +517,19 @@ def _command_job(
     return job
 
 
-def _history_link(
-    job: ImportJob, result: ImportResult, created_ids: list[int], *, bulk: bool
-) -> None:
+def _history_link(job: ImportJob, result: ImportResult, *, created: int, bulk: bool) -> None:
     """Link the job to what it wrote: the undo removes exactly that."""
     job.listings.add(*result.listings_written)
-    # One statement, since bulk_create would first make every row of a
-    # million-paper import an object in memory.
-    created = ImportJob.papers_created.through
-    with _references_checked_once(created, bulk=bulk), connection.cursor() as cursor:
+    if not created:
+        return
+    # From the entries, each paper created once: the first record of a paper
+    # created it, and the paper's later ones came to another outcome.
+    through = ImportJob.papers_created.through
+    with _references_checked_once(through, bulk=bulk), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {created._meta.db_table} (importjob_id, paper_id)"
-            " SELECT %s, unnest(%s::bigint[])",
-            [job.pk, created_ids],
+            f"INSERT INTO {through._meta.db_table} (importjob_id, paper_id)"
+            f" SELECT %s, paper_id FROM {ENTRIES} WHERE outcome = %s",
+            [job.pk, Outcome.CREATED],
         )
 
 
@@ -513,25 +574,42 @@ def _references_checked_once(model: type[models.Model], *, bulk: bool) -> Iterat
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
-def _listed_once(day: date, day_entries: list[_Entry], result: ImportResult) -> list[_Entry]:
-    """The day's entries, less those naming a paper the day's listing already has.
+def _listed_once(result: ImportResult) -> dict[date, dict[Outcome, int]]:
+    """Make each day's listing of the entries: ranked, less those naming a paper it already has.
 
     Parsers of whole files keep a paper once per date, but two records can
     still meet in one paper here: in a stream, when `listing_date` merges a
     file's dates into one, or when a title matches a paper whose id another
-    record gave.
+    record gave. Fills LISTED; returns each day's counts of outcomes.
     """
-    first_line: dict[_Paper, int] = {}
-    kept: list[_Entry] = []
-    for entry in day_entries:
-        if entry.paper in first_line:
-            message = f"same paper as line {first_line[entry.paper]} on {day:%Y-%m-%d}: listed once"
-            result.warnings.append(ParseWarning(entry.line, message, dropped=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT day, line, first_line FROM ("
+            f"  SELECT *, row_number() OVER same AS nth, first_value(line) OVER same AS first_line"
+            f"  FROM {ENTRIES} WINDOW same AS (PARTITION BY day, paper_id ORDER BY {RANK_ORDER})"
+            f") AS entry WHERE nth > 1 ORDER BY day, {RANK_ORDER}"
+        )
+        for day, line, first_line in cursor.fetchall():
+            message = f"same paper as line {first_line} on {day:%Y-%m-%d}: listed once"
+            result.warnings.append(ParseWarning(line, message, dropped=True))
             result.rejected += 1
-        else:
-            first_line[entry.paper] = entry.line
-            kept.append(entry)
-    return kept
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {LISTED} ON COMMIT DROP AS"
+            " SELECT day, paper_id, outcome,"
+            f"  row_number() OVER (PARTITION BY day ORDER BY {RANK_ORDER}) AS position"
+            f" FROM (SELECT DISTINCT ON (day, paper_id) * FROM {ENTRIES}"
+            f"  ORDER BY day, paper_id, {RANK_ORDER}) AS first"
+        )
+        cursor.execute(f"CREATE INDEX ON {LISTED} (day, position)")
+        # Autovacuum never analyzes a temporary table.
+        cursor.execute(f"ANALYZE {LISTED}")
+        cursor.execute(
+            f"SELECT day, outcome, count(*) FROM {LISTED} GROUP BY day, outcome ORDER BY day"
+        )
+        day_counts: dict[date, dict[Outcome, int]] = {}
+        for day, outcome, number in cursor.fetchall():
+            day_counts.setdefault(day, dict.fromkeys(Outcome, 0))[Outcome(outcome)] = number
+    return day_counts
 
 
 def _upsert_papers(
@@ -540,26 +618,32 @@ def _upsert_papers(
     day_of: Callable[[PaperRecord], date],
     progress: Progress | None,
     outcomes: dict[PaperRecord, Outcome],
-) -> tuple[list[_Entry], Counter[str], bool]:
+    spool: "_EntrySpool",
+) -> tuple[int, Counter[str], bool]:
     """Match each record to a paper, create or enrich the papers.
 
-    Returns an entry per record, the vocabulary of the papers created, and
-    whether this was a bulk load that built the table's indexes anew.
-    Matching is sequential, in Python, on what it needs (ids and title keys);
-    the papers' text goes to the database with COPY, a batch at a time: new
-    papers straight into their table, the records of known papers into a
-    staging table that one UPDATE compares and applies. The words of the
-    papers created are counted as they go, in a process of their own for a
-    large import (see VocabularyCount). The first records' outcomes go into
-    `outcomes`, for a preview.
+    Writes an entry per record to `spool`; returns the number of papers
+    created, the vocabulary of their text, and whether this was a bulk load
+    that built the table's indexes anew. Matching is sequential, in Python,
+    on what it needs (ids and title keys); the papers' text goes to the
+    database with COPY, a batch at a time: new papers straight into their
+    table, the records of known papers into a staging table that one UPDATE
+    compares and applies. The words of the papers created are counted as
+    they go, in a process of their own for a large import (see
+    VocabularyCount). The first records' outcomes go into `outcomes`, for a
+    preview.
+
+    Memory does not grow with the file: each batch looks up the papers its
+    ids and title keys name, this import's among them, and what the import
+    remembers of them is a few bits each (see papers.importing.seen).
     """
     total = len(records) if isinstance(records, Sized) else None
-    entries: list[_Entry] = []
-    # Papers met earlier in this import, so that a paper listed twice (on two
-    # dates, say) is created once and counted as unchanged the second time.
-    seen_ids: dict[str, _Paper] = {}
-    seen_keys: dict[str, _Paper] = {}
-    known: dict[int, _Paper] = {}
+    # Into an empty table (a first load), a record can only name a paper of
+    # this import: ids and keys are looked up only when the filter has
+    # perhaps seen them, which in a file of distinct papers is never, and
+    # the COPY of new papers stays open from one batch to the next.
+    seen = SeenFilter()
+    met, made = PaperSet(), PaperSet()
     groups: dict[date | None, int] = {}
     created = 0
     # The search indexes' definitions, once dropped to be built again at the end.
@@ -577,11 +661,15 @@ def _upsert_papers(
             " url text, published date) ON COMMIT DROP"
         )
         for batch, keys in _read_ahead(_prepared(records)):
-            # Into an empty table (a first load) every paper is new: nothing to look up.
-            by_id, by_key = ({}, {})
-            if papers_before:
+            ids = {record.arxiv_id for record in batch if record.arxiv_id}
+            wanted_keys = set(keys)
+            if not papers_before:
+                ids = {arxiv_id for arxiv_id in ids if seen.add(arxiv_id)}
+                wanted_keys = {key for key in wanted_keys if seen.add(key)}
+            by_id, by_key = {}, {}
+            if ids or wanted_keys:
                 new_papers.close()
-                by_id, by_key = _existing_papers(batch, keys, known, seen_ids, seen_keys)
+                by_id, by_key = _existing_papers(ids, wanted_keys, met=met, made=made)
             batch_entries: list[_Entry] = []
             to_create: list[tuple[_Paper, PaperRecord, str]] = []
             # The known papers this batch writes to: the first record of
@@ -589,7 +677,7 @@ def _upsert_papers(
             to_update: dict[_Paper, tuple[_Entry, PaperRecord, str] | None] = {}
             linked: set[_Paper] = set()
             for record, key in zip(batch, keys, strict=True):
-                paper = _match(record, key, by_id, by_key, seen_ids, seen_keys)
+                paper = _match(record, key, by_id, by_key)
                 group = groups.setdefault(record.listing_date, len(groups))
                 entry = _Entry(
                     record.line, day_of(record), group, record.rank, paper, Outcome.UNCHANGED
@@ -610,9 +698,11 @@ def _upsert_papers(
                 paper.met = True
                 batch_entries.append(entry)
                 if paper.arxiv_id:
-                    by_id[paper.arxiv_id] = seen_ids[paper.arxiv_id] = paper
-                by_key.setdefault(key, paper)
-                seen_keys.setdefault(key, paper)
+                    by_id[paper.arxiv_id] = paper
+                # The first paper this import met under a title key keeps it.
+                named = by_key.get(key)
+                if named is None or not named.met:
+                    by_key[key] = paper
             new_papers.write(to_create)
             vocabulary.add([(record.title, record.abstract) for _, record, _ in to_create])
             created += len(to_create)
@@ -628,25 +718,23 @@ def _upsert_papers(
                 if first is not None and paper.pk in changed:
                     first[0].outcome = Outcome.UPDATED
             for paper, _, _ in to_create:
-                known[paper.pk] = paper
+                made.add(paper.pk)
             for record, entry in zip(batch, batch_entries, strict=True):
+                met.add(entry.paper.pk)
                 if len(outcomes) < OUTCOMES_KEPT:
                     outcomes[record] = entry.outcome
-            entries.extend(batch_entries)
+            spool.write(batch_entries)
             if progress and time.monotonic() >= next_progress:
-                # The callback may use the connection (an admin job's does),
-                # which an open COPY holds.
-                new_papers.close()
-                progress(len(entries), total)
+                progress(spool.count, total)
                 next_progress = time.monotonic() + PROGRESS_EVERY
         new_papers.close()
         if progress:
-            progress(len(entries), total)
+            progress(spool.count, total)
         cursor.execute(f"DROP TABLE {STAGING}")
         if rebuilt:
             _indexes_build(cursor, rebuilt)
         counted = vocabulary.total()
-    return entries, counted, rebuilt is not None
+    return created, counted, rebuilt is not None
 
 
 Prepared = tuple[tuple[PaperRecord, ...], list[str]]
@@ -745,10 +833,20 @@ def _indexes_drop(cursor, *, into_empty: bool) -> list[str]:
     indexes = cursor.fetchall()
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
+    if into_empty:
+        # Matching still looks up the title keys the import has perhaps met:
+        # a hash index of them costs the load a second per million papers.
+        table = Paper._meta.db_table
+        cursor.execute(f"CREATE INDEX {KEY_LOOKUP} ON {table} USING hash (title_key)")
     return [definition for _, definition in indexes]
 
 
+# The index of title keys that a first load looks papers up by meanwhile.
+KEY_LOOKUP = "papers_import_title_key"
+
+
 def _indexes_build(cursor, definitions: list[str]) -> None:
+    cursor.execute(f"DROP INDEX IF EXISTS {KEY_LOOKUP}")
     cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [BUILD_MEMORY])
     for definition in definitions:
         cursor.execute(definition)
@@ -789,52 +887,46 @@ def _link_again(paper: _Paper, record: PaperRecord, linked: set[_Paper]) -> Outc
 
 
 def _existing_papers(
-    batch: Iterable[PaperRecord],
-    keys: list[str],
-    known: dict[int, _Paper],
-    seen_ids: dict[str, _Paper],
-    seen_keys: dict[str, _Paper],
+    ids: set[str], keys: set[str], *, met: PaperSet, made: PaperSet
 ) -> tuple[dict[str, _Paper], dict[str, _Paper]]:
-    """The stored papers the batch's ids and title keys name, as `known` has them if it does.
+    """The stored papers that `ids` and title `keys` name, this import's among them.
 
-    Ids and keys this import has met are not looked up: `seen_ids` and
-    `seen_keys` have their papers.
+    A title key can name several papers (titles are not unique): it names
+    the first this import met under it, else the oldest, so that a title
+    shared by several papers always resolves to the same one.
     """
-    ids = {record.arxiv_id for record in batch if record.arxiv_id} - seen_ids.keys()
+    known: dict[int, _Paper] = {}
+
+    def paper(pk: int, arxiv_id: str | None) -> _Paper:
+        if pk not in known:
+            known[pk] = _Paper(pk=pk, arxiv_id=arxiv_id, met=pk in met, created=pk in made)
+        return known[pk]
+
     by_id = {
-        arxiv_id: known.setdefault(pk, _Paper(pk=pk, arxiv_id=arxiv_id))
+        arxiv_id: paper(pk, arxiv_id)
         for pk, arxiv_id in Paper.objects.filter(arxiv_id__in=ids).values_list("pk", "arxiv_id")
     }
-    # Oldest first, so a title shared by several papers always resolves to the same one.
-    oldest = (
-        Paper.objects.filter(title_key__in=set(keys) - seen_keys.keys())
-        .order_by("title_key", "pk")
-        .distinct("title_key")
-        .values_list("title_key", "pk", "arxiv_id")
-    )
-    by_key = {
-        key: known.setdefault(pk, _Paper(pk=pk, arxiv_id=arxiv_id)) for key, pk, arxiv_id in oldest
-    }
+    by_key: dict[str, _Paper] = {}
+    named = Paper.objects.filter(title_key__in=keys).order_by("title_key", "pk")
+    for key, pk, arxiv_id in named.values_list("title_key", "pk", "arxiv_id"):
+        candidate, first = paper(pk, arxiv_id), by_key.get(key)
+        if first is None or (candidate.met and not first.met):
+            by_key[key] = candidate
     return by_id, by_key
 
 
 def _match(
-    record: PaperRecord,
-    key: str,
-    by_id: dict[str, _Paper],
-    by_key: dict[str, _Paper],
-    seen_ids: dict[str, _Paper],
-    seen_keys: dict[str, _Paper],
+    record: PaperRecord, key: str, by_id: dict[str, _Paper], by_key: dict[str, _Paper]
 ) -> _Paper | None:
-    """The paper a record names: met earlier in this import, else stored, else None (new)."""
+    """The paper a record names: by its arXiv id, else by its title key, else None (new)."""
     if record.arxiv_id:
-        if paper := seen_ids.get(record.arxiv_id) or by_id.get(record.arxiv_id):
+        if paper := by_id.get(record.arxiv_id):
             return paper
         # An id arriving later enriches the paper its title matched, but two
         # different ids are two papers even when their titles agree.
-        candidate = seen_keys.get(key) or by_key.get(key)
+        candidate = by_key.get(key)
         return candidate if candidate is not None and not candidate.arxiv_id else None
-    return seen_keys.get(key) or by_key.get(key)
+    return by_key.get(key)
 
 
 def _fields(record: PaperRecord) -> tuple:
@@ -990,7 +1082,6 @@ def _record_listing(
     *,
     name: str,
     day: date,
-    ranked_paper_ids: list[int],
     counts: dict[Outcome, int],
     provenance: dict,
 ) -> tuple[Listing, bool]:
@@ -1000,30 +1091,47 @@ def _record_listing(
         date=day,
         defaults={**provenance, **_count_fields(counts)},
     )
-    current = list(listing.entries.order_by("rank").values_list("paper_id", flat=True))
-    if not created and current == ranked_paper_ids and listing.sha256 == provenance["sha256"]:
+    same_entries = not created and _entries_same(listing, day)
+    if same_entries and listing.sha256 == provenance["sha256"]:
         return listing, False
     if not created:
         for attribute, value in {**provenance, **_count_fields(counts)}.items():
             setattr(listing, attribute, value)
         listing.save()
-    if current != ranked_paper_ids:
+    if not same_entries:
         listing.entries.all().delete()
-        _entries_insert(listing, ranked_paper_ids)
+        _entries_insert(listing, day)
         # Papers created by this import went in as last listed on this day.
-        if counts[Outcome.CREATED] < len(ranked_paper_ids):
+        if counts[Outcome.CREATED] < sum(counts.values()):
             Paper.objects.filter(entries__listing=listing).filter(
                 Q(last_listed__isnull=True) | Q(last_listed__lt=day)
             ).update(last_listed=day)
     return listing, True
 
 
-def _entries_insert(listing: Listing, ranked_paper_ids: list[int]) -> None:
-    """The listing's entries in rank order, with COPY: a dump's listing has a million."""
-    statement = f"COPY {ListingEntry._meta.db_table} (listing_id, paper_id, rank) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for rank, paper_id in enumerate(ranked_paper_ids, start=1):
-            copy.write_row((listing.pk, paper_id, rank))
+def _entries_same(listing: Listing, day: date) -> bool:
+    """Whether the listing holds the day's papers of LISTED, in the same ranks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT EXISTS (SELECT FROM"
+            f" (SELECT paper_id, position FROM {LISTED} WHERE day = %s) AS new"
+            f" FULL JOIN (SELECT paper_id, rank FROM {ListingEntry._meta.db_table}"
+            "  WHERE listing_id = %s) AS old"
+            " ON old.paper_id = new.paper_id AND old.rank = new.position"
+            " WHERE old.paper_id IS NULL OR new.paper_id IS NULL)",
+            [day, listing.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def _entries_insert(listing: Listing, day: date) -> None:
+    """The listing's entries: the day's of LISTED, in rank order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ListingEntry._meta.db_table} (listing_id, paper_id, rank)"
+            f" SELECT %s, paper_id, position FROM {LISTED} WHERE day = %s ORDER BY position",
+            [listing.pk, day],
+        )
 
 
 def _count_fields(counts: dict[Outcome, int]) -> dict[str, int]:
