@@ -550,6 +550,9 @@ class ImportFile(models.Model):
         help_text="The format the file was read as.",
     )
     format_detected = models.BooleanField(default=False)
+    # The lines of a streamed file (a JSON Lines dump), counted by the check
+    # for the progress: the import does not decompress and count them again.
+    lines = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["job", "position"]

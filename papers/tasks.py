@@ -274,7 +274,8 @@ class _Run:
         A file in a format read whole is parsed here, and a JSON Lines file
         only started: its lines are read while it is imported, and its
         records counted beforehand for the progress. A file that cannot be
-        read raises ListingFileRejected.
+        read raises ListingFileRejected. The lines are counted once, by the
+        check: the import reads the same bytes.
         """
         opened = []
         for stored in self.job.files.all():
@@ -288,14 +289,15 @@ class _Run:
             )
             stored.source_format = listing_file.source_format
             stored.format_detected = listing_file.detected
-            rows = (
-                listing_file_lines(copy)
-                if listing_file.streamed
-                else len(listing_file.listing.records)
-            )
+            if listing_file.streamed:
+                if stored.lines is None:
+                    stored.lines = listing_file_lines(copy)
+                rows = stored.lines
+            else:
+                rows = len(listing_file.listing.records)
             opened.append(_Opened(stored, listing_file, rows))
         stored_files = [item.stored for item in opened]
-        ImportFile.objects.bulk_update(stored_files, ["source_format", "format_detected"])
+        ImportFile.objects.bulk_update(stored_files, ["source_format", "format_detected", "lines"])
         self.progress(0, sum(item.rows for item in opened))
         return opened
 

@@ -460,6 +460,23 @@ def test_a_running_job_whose_worker_is_gone_shows_as_stopped_and_can_be_retried(
     assert Paper.objects.count() == 51
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_import_counts_a_dump_by_the_lines_its_check_counted(admin_client, monkeypatch):
+    job = checked(admin_client, ("dump.jsonl", ARXIV_DUMP.read_bytes()))
+    admin_client.post(job_url(job, "confirm"))
+
+    def counted_again(file):
+        raise AssertionError("the import decompressed and counted the file again")
+
+    monkeypatch.setattr("papers.tasks.listing_file_lines", counted_again)
+    import_run.call(job.pk)
+
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.files.get().lines == 30
+    assert job.state == ImportJob.State.SUCCEEDED
+    assert (job.rows_done, job.rows_total, job.created_count) == (30, 30, 30)
+
+
 def test_a_running_job_whose_worker_holds_it_is_not_stopped(admin_client, monkeypatch):
     job = checked(admin_client, sample())
     admin_client.post(job_url(job, "confirm"))

@@ -136,9 +136,9 @@ def listing_import(
 
     The records are read once, a batch at a time, and what the listings
     need of each (its line, date, rank and paper) is spooled to a file, so a
-    RecordStream of any size imports in memory of a size of its own (see
-    _upsert_papers). `name` defaults to the file's own. `listing_date` overrides the
-    dates the records carry; records without a date go into the listing for
+    RecordStream of any size imports in the same memory (see _upsert_papers).
+    `name` defaults to the file's own. `listing_date` overrides the dates the
+    records carry; records without a date go into the listing for
     `default_date`. `job` is the admin import the records are a file of;
     without one (the command), the import is recorded as a job of its own.
     A file imported before is not read again when nothing has changed
@@ -583,33 +583,54 @@ def _listed_once(result: ImportResult) -> dict[date, dict[Outcome, int]]:
     record gave. Fills LISTED; returns each day's counts of outcomes.
     """
     with connection.cursor() as cursor:
+        # A million entries are sorted in memory, not in files on disk.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [SORT_MEMORY])
         cursor.execute(
-            "SELECT day, line, first_line FROM ("
-            f"  SELECT *, row_number() OVER same AS nth, first_value(line) OVER same AS first_line"
-            f"  FROM {ENTRIES} WINDOW same AS (PARTITION BY day, paper_id ORDER BY {RANK_ORDER})"
-            f") AS entry WHERE nth > 1 ORDER BY day, {RANK_ORDER}"
+            f"SELECT EXISTS (SELECT FROM {ENTRIES} GROUP BY day, paper_id HAVING count(*) > 1)"
         )
-        for day, line, first_line in cursor.fetchall():
-            message = f"same paper as line {first_line} on {day:%Y-%m-%d}: listed once"
-            result.warnings.append(ParseWarning(line, message, dropped=True))
-            result.rejected += 1
+        entries = ENTRIES
+        if cursor.fetchone()[0]:
+            _repeats_warn(cursor, result)
+            entries = (
+                f"(SELECT DISTINCT ON (day, paper_id) * FROM {ENTRIES}"
+                f" ORDER BY day, paper_id, {RANK_ORDER}) AS first"
+            )
         cursor.execute(
             f"CREATE TEMPORARY TABLE {LISTED} ON COMMIT DROP AS"
             " SELECT day, paper_id, outcome,"
             f"  row_number() OVER (PARTITION BY day ORDER BY {RANK_ORDER}) AS position"
-            f" FROM (SELECT DISTINCT ON (day, paper_id) * FROM {ENTRIES}"
-            f"  ORDER BY day, paper_id, {RANK_ORDER}) AS first"
+            f" FROM {entries}"
         )
-        cursor.execute(f"CREATE INDEX ON {LISTED} (day, position)")
-        # Autovacuum never analyzes a temporary table.
-        cursor.execute(f"ANALYZE {LISTED}")
         cursor.execute(
             f"SELECT day, outcome, count(*) FROM {LISTED} GROUP BY day, outcome ORDER BY day"
         )
         day_counts: dict[date, dict[Outcome, int]] = {}
         for day, outcome, number in cursor.fetchall():
             day_counts.setdefault(day, dict.fromkeys(Outcome, 0))[Outcome(outcome)] = number
+        if len(day_counts) > 1:
+            # Each day's listing reads its own entries.
+            cursor.execute(f"CREATE INDEX ON {LISTED} (day, position)")
+        # Autovacuum never analyzes a temporary table.
+        cursor.execute(f"ANALYZE {LISTED}")
     return day_counts
+
+
+# Memory for sorting the entries (see _listed_once).
+SORT_MEMORY = "256MB"
+
+
+def _repeats_warn(cursor, result: ImportResult) -> None:
+    """A warning for each entry naming a paper its day has on an earlier line."""
+    cursor.execute(
+        "SELECT day, line, first_line FROM ("
+        f"  SELECT *, row_number() OVER same AS nth, first_value(line) OVER same AS first_line"
+        f"  FROM {ENTRIES} WINDOW same AS (PARTITION BY day, paper_id ORDER BY {RANK_ORDER})"
+        f") AS entry WHERE nth > 1 ORDER BY day, {RANK_ORDER}"
+    )
+    for day, line, first_line in cursor.fetchall():
+        message = f"same paper as line {first_line} on {day:%Y-%m-%d}: listed once"
+        result.warnings.append(ParseWarning(line, message, dropped=True))
+        result.rejected += 1
 
 
 def _upsert_papers(
