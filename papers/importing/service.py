@@ -420,7 +420,6 @@ class _EntrySpool:
     def __init__(self) -> None:
         self.count = 0
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
-        self._days: dict[date, str] = {}
 
     def __enter__(self) -> "_EntrySpool":
         return self
@@ -432,12 +431,9 @@ class _EntrySpool:
         lines = []
         for entry in entries:
             self.count += 1
-            day = self._days.get(entry.day) or self._days.setdefault(
-                entry.day, entry.day.isoformat()
-            )
             rank = r"\N" if entry.rank is None else entry.rank
             lines.append(
-                f"{self.count}\t{entry.line}\t{day}\t{entry.group}\t{rank}"
+                f"{self.count}\t{entry.line}\t{entry.day}\t{entry.group}\t{rank}"
                 f"\t{entry.paper.pk}\t{entry.outcome}\n"
             )
         self._file.write("".join(lines).encode())
