@@ -521,29 +521,42 @@ def _title_matches(in_title: QuerySet, named: QuerySet, density: float) -> list[
 
 
 def _expected_density(text: str) -> float:
-    """The share of papers expected to hold every word the query wants, as if unrelated.
+    """The share of papers expected to match the words the query wants, as if unrelated.
 
-    0 for more than COMMON_TITLE_WORDS words, or one the vocabulary lacks.
-    The number of papers is the planner's estimate, kept by ANALYZE.
+    Words are all required but where `or` separates them: `diffusion or
+    flow matching` wants `diffusion`, or `flow` and `matching` (AND binds
+    tighter, as in websearch_to_tsquery), so its share is that of either
+    group. Read as one group, an `or` of two common words looked rare: the
+    sample was asked before the table, and the titles' index listed
+    56,000 titles of `diffusion or flow` at a million papers (17 ms)
+    where the table's first rows hold 250.
+
+    0 for a group of more than COMMON_TITLE_WORDS words, or a word the
+    vocabulary lacks. The number of papers is the planner's estimate, kept
+    by ANALYZE.
     """
-    words = {
-        word
-        for token in text.lower().split()
-        if not token.startswith("-") and token != "or"
-        for word in re.findall(r"[^\W_]+", token)
-    }
-    if not words or len(words) > COMMON_TITLE_WORDS:
+    groups: list[set[str]] = [set()]
+    for token in _TOKEN.findall(text.lower()):
+        if token == "or":
+            groups.append(set())
+        elif not token.startswith("-"):
+            groups[-1].update(re.findall(r"[^\W_]+", token))
+    groups = [group for group in groups if group]
+    if not groups or max(len(group) for group in groups) > COMMON_TITLE_WORDS:
         return 0.0
+    words = set().union(*groups)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT reltuples FROM pg_class WHERE oid = %s::regclass), "
-            f"array_agg(ndoc) FROM {SearchTerm._meta.db_table} WHERE word = ANY(%s)",
+            "SELECT (SELECT reltuples FROM pg_class WHERE oid = %s::regclass), word, ndoc "
+            f"FROM {SearchTerm._meta.db_table} WHERE word = ANY(%s)",
             [Paper._meta.db_table, list(words)],
         )
-        papers, counts = cursor.fetchone()
-    if papers <= 0 or len(counts or []) < len(words):  # never analyzed: -1
+        rows = cursor.fetchall()
+    if len(rows) < len(words) or rows[0][0] <= 0:  # never analyzed: -1
         return 0.0
-    return math.prod(min(count / papers, 1.0) for count in counts)
+    share = {word: min(count / papers, 1.0) for papers, word, count in rows}
+    missed = math.prod(1 - math.prod(share[word] for word in group) for group in groups)
+    return 1 - missed
 
 
 # Below this expected density (see _expected_density) a query's first

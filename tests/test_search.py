@@ -842,6 +842,23 @@ def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatc
     assert not scanned("learning zyzzyva")
 
 
+def test_words_joined_by_or_are_expected_as_often_as_either(scope):
+    """How common a query's words are picks how its matches are read: `or` widens them."""
+    from papers.search import _expected_density
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE papers_paper")
+    learning, models = _expected_density("learning"), _expected_density("models")
+    assert 0 < learning < 1 and 0 < models < 1
+
+    assert _expected_density("learning models") == pytest.approx(learning * models)
+    either = 1 - (1 - learning) * (1 - models)
+    assert _expected_density("learning or models") == pytest.approx(either)
+    assert _expected_density("learning OR models -survey") == pytest.approx(either)
+    # Inside a phrase, `or` is one of its words.
+    assert _expected_density('"learning or models"') <= learning * models
+
+
 def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatch, run_out_of_time):
     from django.db import connection
 
