@@ -2,6 +2,7 @@
 
     uv run python bench/http_bench.py --size 10000
     uv run python bench/http_bench.py --size 100000 --reuse   # the database search_bench loaded
+    uv run python bench/http_bench.py --size 1000000 --reuse --queries my-mix.txt
 
 On the database of search_bench.py (data directory
 /tmp/bench-data/search-<corpus>, loaded the same way when it is not there or
@@ -15,7 +16,8 @@ without --reuse; never ./var/; not while search_bench.py runs on it):
    --workers sync workers (1: the requests are sequential);
 3. logs in through the login form, as a person would;
 4. times GET /w/<slug>/papers/?q=... for every query of search_bench.QUERIES
-   (with --outside: of search_bench.OUTSIDE_QUERIES, written after the mix),
+   (with --outside: of search_bench.OUTSIDE_QUERIES, written after the mix;
+   with --queries FILE: of that file, one query a line),
    then the site pages of search_bench.site_pages (the listing's first page,
    a paper, a tag filter, a reading list): one request at a time, --warmup
    untimed, then --runs timed; p50 and p95 per query and page, and over all
@@ -55,7 +57,16 @@ from harness import (
     percentile,
     table,
 )
-from search_bench import OUTSIDE_QUERIES, QUERIES, bench_user, database_name, load, site_pages
+from search_bench import (
+    OUTSIDE_QUERIES,
+    QUERIES,
+    bench_user,
+    database_name,
+    load,
+    queries_argument,
+    read_queries,
+    site_pages,
+)
 
 PASSWORD = "bench-http-password-1"
 SERVER_START_SECONDS = 60
@@ -77,7 +88,12 @@ def main() -> None:
         action="store_true",
         help="time search_bench.OUTSIDE_QUERIES, queries outside the mix, instead",
     )
+    queries_argument(parser)
     args = parser.parse_args()
+    if args.queries:
+        mix = read_queries(args.queries)
+    else:
+        mix = OUTSIDE_QUERIES if args.outside else QUERIES
     corpus = corpus_path(args)
     data_dir = bench_data_dir(database_name(corpus), fresh=not args.reuse)
     print(f"corpus: {corpus}")
@@ -101,7 +117,7 @@ def main() -> None:
         print()
         print(f"GET {papers}?q=... one at a time, {args.runs} runs after {args.warmup}")
         queries = []
-        for label, raw, sort in OUTSIDE_QUERIES if args.outside else QUERIES:
+        for label, raw, sort in mix:
             params = {"q": raw, **({"sort": sort} if sort else {})}
             queries.append(client.measure(label, raw, papers, params, args.runs, args.warmup))
         print(queries_table(queries))

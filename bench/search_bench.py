@@ -5,6 +5,7 @@
     uv run python bench/search_bench.py --size 100000 --runs 20
     uv run python bench/search_bench.py --size 100000 --reuse   # keep the loaded database
     uv run python bench/search_bench.py --size 1000000 --reuse --no-baseline
+    uv run python bench/search_bench.py --size 1000000 --reuse --queries my-mix.txt
 
 In a database of its own (data directory /tmp/bench-data/search-<corpus>, its
 own embedded PostgreSQL; never ./var/):
@@ -13,7 +14,8 @@ own embedded PostgreSQL; never ./var/):
    as one listing dated 2026-07-01, then VACUUM ANALYZE (what autovacuum would
    soon do), and makes a user with a workspace, a tag on every 200th paper,
    "to read" on every 500th and a reading list of 50 tagged papers;
-2. runs a fixed mix of queries (QUERIES) through `papers.search.search()` as
+2. runs a fixed mix of queries (QUERIES, or those of --queries FILE) through
+   `papers.search.search()` as
    the papers page does: the count (CappedPaginator: exact up to 10,000, as
    the page shows it), the first 25 rows, and the snippets of those rows
    (reported apart). Each query is run --warmup times,
@@ -55,6 +57,7 @@ import sys
 import time
 from pathlib import Path
 
+from django.utils.text import slugify
 from harness import (
     CORPUS_LISTING_DATE,
     PROJECT_ROOT,
@@ -211,7 +214,9 @@ def main() -> None:
         action="store_true",
         help="keep the database of an earlier run when it holds this corpus",
     )
+    queries_argument(parser)
     args = parser.parse_args()
+    mix = read_queries(args.queries) if args.queries else QUERIES
     corpus = corpus_path(args)
     data_dir = bench_data_dir(database_name(corpus), fresh=not args.reuse)
     print(f"corpus: {corpus}")
@@ -230,7 +235,7 @@ def main() -> None:
     print()
     print(f"search() + count + first {PAGE_SIZE} rows, {args.runs} runs after {args.warmup}")
     print("(latest listing: the corpus itself, as right after importing a dump)")
-    results = measure(QUERIES, scope, args.runs, args.warmup)
+    results = measure(mix, scope, args.runs, args.warmup)
     print(results_table(results))
 
     if args.baseline:
@@ -240,7 +245,7 @@ def main() -> None:
             f"{PAGE_SIZE} rows, {args.baseline_runs} runs after {args.baseline_warmup}; "
             "x = baseline / ours"
         )
-        baseline = measure_baseline(QUERIES, scope, args.baseline_runs, args.baseline_warmup)
+        baseline = measure_baseline(mix, scope, args.baseline_runs, args.baseline_warmup)
         print(baseline_table(results, baseline))
 
     print()
@@ -284,6 +289,32 @@ def main() -> None:
 
     Listing.objects.filter(date=TRENDING_DATE).delete()
     check_code_unchanged(fingerprint)
+
+
+def queries_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "time the queries of FILE instead of the mix: one a line, as typed in the search "
+            "box; blank lines and lines starting with # are skipped. The reader has "
+            f"tag:{TAG} on every 200th paper, status:to-read on every 500th and "
+            f"list:{slugify(READING_LIST_TITLE)} (50 tagged papers)"
+        ),
+    )
+
+
+def read_queries(path: Path) -> list[tuple[str, str, str]]:
+    """The queries of a file, as (label, query, sort) like QUERIES: labelled by line number."""
+    queries = [
+        (f"line {number}", line.strip(), "")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not queries:
+        raise SystemExit(f"{path}: no queries (one a line; # starts a comment)")
+    return queries
 
 
 def database_name(corpus: Path) -> str:
