@@ -349,7 +349,8 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     query = _match_query(result)
     matching = filtered.filter(search_vector=query)
     density = _expected_density(result.text)
-    some = _some_matches(matching, RANK_CANDIDATES + 1, result.text, density)
+    one_by_one = _among_few(filtered)
+    some = _some_matches(matching, RANK_CANDIDATES + 1, result.text, density, one_by_one)
     if not some:
         # Nothing to count, page or count facets over: no statement need ask.
         return filtered.none()
@@ -371,7 +372,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     matched = set(some[:RANK_CANDIDATES])
-    by_title = set(_title_matches(in_title, named, density)) - matched
+    by_title = set(_title_matches(in_title, named, density, one_by_one)) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
         # Without one, a title that matches makes the whole paper match.
@@ -501,15 +502,21 @@ COMMON_TITLE_WORDS = 3
 COMMON_SCAN_BUDGET_MS = 30
 
 
-def _title_matches(in_title: QuerySet, named: QuerySet, density: float) -> list[int]:
+def _title_matches(
+    in_title: QuerySet, named: QuerySet, density: float, one_by_one: bool
+) -> list[int]:
     """The ids of up to TITLE_MATCHES papers whose titles match, and of `named`, in no order.
 
     `named` are the papers whose title is the query (a pasted title), read in
-    the same statement. `density` is the query's `_expected_density`.
+    the same statement. `density` is the query's `_expected_density`;
+    `one_by_one` says a filter gave few papers' ids (see `_among_few`).
     """
     ids = in_title.values_list("pk", flat=True)[:TITLE_MATCHES].union(
         named.values_list("pk", flat=True), all=True
     )
+    if one_by_one:
+        with local_settings({"enable_bitmapscan": "off"}):
+            return list(ids)
     if density >= COMMON_DENSITY:
         try:
             with statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
@@ -564,7 +571,23 @@ def _expected_density(text: str) -> float:
 SAMPLE_DENSITY = 0.1
 
 
-def _some_matches(matching: QuerySet, limit: int, text: str, density: float) -> list[int]:
+def _among_few(papers: QuerySet) -> bool:
+    """Whether a filter gave the papers as FEW_PAPERS ids or fewer (see `_few_papers`).
+
+    The search index then lists every paper holding the query's words to
+    intersect them with the ids, and the index of ids probes each of them:
+    `"graph neural network" tag:benchmark` (5,000 papers) at a million
+    papers, 13 ms for the first and 7 for the second. Read one by one, each
+    paper's vector checked, they take 2-3 microseconds each, at most 30 ms
+    for FEW_PAPERS whatever the words (`"language models"`: 565,000 papers
+    in its index), and a tag's papers are rarely in the index's sample.
+    """
+    return any(isinstance(condition, AnyOf) for condition in papers.query.where.children)
+
+
+def _some_matches(
+    matching: QuerySet, limit: int, text: str, density: float, one_by_one: bool
+) -> list[int]:
     """The ids of up to `limit` matching papers, in no order.
 
     PostgreSQL reads the table in its order until enough papers match, which
@@ -588,9 +611,13 @@ def _some_matches(matching: QuerySet, limit: int, text: str, density: float) -> 
     papers of the words wanted and excluded (20-40 ms at a million, whatever
     the result), which is slower than the scan when many papers match, so
     it comes second. A query of excluded words only has nothing the index
-    could look up.
+    could look up. Among a filter's few papers (`one_by_one`, see
+    `_among_few`) each is read and checked, in at most FEW_PAPERS steps.
     """
     ids = matching.order_by().values_list("pk", flat=True)
+    if one_by_one:
+        with local_settings({"enable_bitmapscan": "off"}):
+            return list(ids[:limit])
     if not _WANTED_WORD.search(text):
         return list(ids[:limit])
     try:

@@ -163,10 +163,26 @@ def test_filters_beside_a_phrase_find_the_same_papers_by_their_ids(
         'status:to-read tag:memory "long context"',
         'tag:elsewhere "language models"',
     ]
+
+    def one_by_one(query: str) -> int:
+        """How many statements of the search turned bitmap scans off."""
+        with CaptureQueriesContext(connection) as captured:
+            search(query, scope=scope)
+        return sum("'enable_bitmapscan', 'off'" in q["sql"] for q in captured.captured_queries)
+
     by_ids = {query: titles(query, scope) for query in queries}
+    # The filter's few papers are read one by one, not intersected in bitmaps:
+    # to find the matches, and then, when there are more than are ranked,
+    # the titles' matches.
+    assert one_by_one('tag:memory "recurrent neural"') == 1
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    assert search('tag:memory "recurrent neural"', scope=scope).ranked_subset
+    assert one_by_one('tag:memory "recurrent neural"') == 2
+    monkeypatch.undo()
     monkeypatch.setattr(search_module, "FEW_PAPERS", 0)  # every filter a condition
 
     assert by_ids == {query: titles(query, scope) for query in queries}
+    assert one_by_one('tag:memory "recurrent neural"') == 0
     assert by_ids['tag:memory "recurrent neural"'] and by_ids['status:to-read "language models"']
     assert by_ids['tag:elsewhere "language models"'] == []
 
