@@ -858,6 +858,27 @@ def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatc
     assert not scanned("learning zyzzyva")
 
 
+def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypatch):
+    """Thousands of titles hold such words: any of them are a sample, and fewer read quicker."""
+    from django.contrib.postgres.search import SearchQuery
+
+    from papers import search as search_module
+
+    monkeypatch.setattr(search_module, "TITLE_MATCHES", 3)
+    monkeypatch.setattr(search_module, "COMMON_TITLE_MATCHES", 2)
+    in_title = Paper.objects.filter(
+        title_vector=SearchQuery("model", search_type="websearch", config="english")
+    )
+    named = Paper.objects.filter(title_key="model")
+    assert in_title.count() > 3 and not named.exists()
+
+    def first_titles(density: float) -> list[int]:
+        return search_module._title_matches(in_title, named, density, one_by_one=False)
+
+    assert len(first_titles(search_module.COMMON_DENSITY)) == 2  # read from the table
+    assert len(first_titles(0.0)) == 3  # from the titles' index
+
+
 def test_words_joined_by_or_are_expected_as_often_as_either(scope):
     """How common a query's words are picks how its matches are read: `or` widens them."""
     from papers.search import _expected_density
