@@ -589,7 +589,8 @@ def _among_few(papers: QuerySet) -> bool:
     papers, 13 ms for the first and 7 for the second. Read one by one, each
     paper's vector checked, they take 2-3 microseconds each, at most 30 ms
     for FEW_PAPERS whatever the words (`"language models"`: 565,000 papers
-    in its index), and a tag's papers are rarely in the index's sample.
+    in its index). The index's sample, with a tenth of them, rarely holds
+    as many matches as a search asks for, and is not read first.
     """
     return any(isinstance(condition, AnyOf) for condition in papers.query.where.children)
 
