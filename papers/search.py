@@ -373,7 +373,8 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     matched = set(some[:RANK_CANDIDATES])
-    by_title = set(_title_matches(in_title, named, density, one_by_one)) - matched
+    common = not one_by_one and _common_in_titles(result.text, density)
+    by_title = set(_title_matches(in_title, named, common, one_by_one)) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
         # Without one, a title that matches makes the whole paper match.
@@ -508,15 +509,52 @@ COMMON_TITLE_WORDS = 3
 COMMON_SCAN_BUDGET_MS = 30
 COMMON_TITLE_MATCHES = 100
 
+# One word's titles are read from the table when at least this share of the
+# titles hold it. The scan reads about COMMON_TITLE_MATCHES / share rows
+# (~1 µs each), the index lists every such title (~0.3 µs each): the two
+# cross near 2% at a million papers. Alternating both for 15 words at a
+# million, the word's share of the papers (`_expected_density`) chose the
+# slower of the two for 8 (`transformer`, 3.0% of titles: 37.0 ms by the
+# index against 31.2 by the table; `inference`, 1.4%: 37.9 by the table
+# against 33.7), the share of titles for 2, each by under 4 ms. That share
+# is the planner's: ANALYZE keeps the commonest words of a tsvector column
+# with their frequencies. For more words the planner takes them for
+# unrelated, which titles' words are not (`large language models`: 0.3%
+# expected, 6.5% of titles), and the papers' vocabulary decides.
+COMMON_TITLE_SHARE = 0.02
+_ONE_WORD = re.compile(r"[^\W_]+")
+
+
+def _common_in_titles(text: str, density: float) -> bool:
+    """Whether the titles holding the query's words are better read from the table.
+
+    `density` is the query's `_expected_density`.
+    """
+    if not _ONE_WORD.fullmatch(text):
+        return density >= COMMON_DENSITY
+    # The planner's estimates of the titles holding the word and of all
+    # papers, from one plan: each part of the UNION is a node of its own.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {Paper._meta.db_table} "
+            "WHERE title_vector @@ websearch_to_tsquery('english', %s) "
+            f"UNION ALL SELECT 1 FROM {Paper._meta.db_table}",
+            [text],
+        )
+        (plan,) = cursor.fetchone()  # psycopg reads the JSON plan into lists and dicts
+    titles, papers = (part["Plan Rows"] for part in plan[0]["Plan"]["Plans"])
+    return papers > 0 and titles / papers >= COMMON_TITLE_SHARE
+
 
 def _title_matches(
-    in_title: QuerySet, named: QuerySet, density: float, one_by_one: bool
+    in_title: QuerySet, named: QuerySet, common: bool, one_by_one: bool
 ) -> list[int]:
     """The ids of up to TITLE_MATCHES papers whose titles match, and of `named`, in no order.
 
     `named` are the papers whose title is the query (a pasted title), read in
-    the same statement. `density` is the query's `_expected_density`;
-    `one_by_one` says a filter gave few papers' ids (see `_among_few`).
+    the same statement. `common` says the titles are many (see
+    `_common_in_titles`); `one_by_one` that a filter gave few papers' ids
+    (see `_among_few`).
     """
 
     def first(limit: int) -> list[int]:
@@ -526,7 +564,7 @@ def _title_matches(
     if one_by_one:
         with local_settings({"enable_bitmapscan": "off"}):
             return first(TITLE_MATCHES)
-    if density >= COMMON_DENSITY:
+    if common:
         try:
             with statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
                 return first(COMMON_TITLE_MATCHES)

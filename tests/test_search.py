@@ -872,11 +872,37 @@ def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypa
     named = Paper.objects.filter(title_key="model")
     assert in_title.count() > 3 and not named.exists()
 
-    def first_titles(density: float) -> list[int]:
-        return search_module._title_matches(in_title, named, density, one_by_one=False)
+    def first_titles(common: bool) -> list[int]:
+        return search_module._title_matches(in_title, named, common, one_by_one=False)
 
-    assert len(first_titles(search_module.COMMON_DENSITY)) == 2  # read from the table
-    assert len(first_titles(0.0)) == 3  # from the titles' index
+    assert len(first_titles(common=True)) == 2  # read from the table
+    assert len(first_titles(common=False)) == 3  # from the titles' index
+
+
+def test_one_words_titles_are_read_from_the_table_by_its_share_of_the_titles(scope, monkeypatch):
+    from papers import search as search_module
+
+    def scanned(query: str) -> bool:
+        """Whether the query's titles were looked for with bitmap scans turned off."""
+        with CaptureQueriesContext(connection) as captured:
+            titles(query, scope)
+        return any("'enable_bitmapscan', 'off'" in q["sql"] for q in captured.captured_queries)
+
+    with connection.cursor() as cursor:  # the titles' commonest words, as autovacuum would keep
+        cursor.execute("ANALYZE papers_paper")
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    # However common in the papers, by the share of titles holding the word.
+    monkeypatch.setattr(search_module, "COMMON_DENSITY", 1e-9)
+    monkeypatch.setattr(search_module, "COMMON_TITLE_SHARE", 2.0)  # more than any share
+    by_index = titles("models", scope)
+    assert not scanned("models")
+    monkeypatch.setattr(search_module, "COMMON_DENSITY", 2.0)
+    monkeypatch.setattr(search_module, "COMMON_TITLE_SHARE", 0.1)
+
+    assert titles("models", scope) == by_index != []
+    assert scanned("models")
+    # Two words: the papers' vocabulary decides, as before.
+    assert not scanned("language models")
 
 
 def test_words_joined_by_or_are_expected_as_often_as_either(scope):
