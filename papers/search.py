@@ -509,19 +509,22 @@ COMMON_TITLE_WORDS = 3
 COMMON_SCAN_BUDGET_MS = 30
 COMMON_TITLE_MATCHES = 100
 
-# One word's titles are read from the table when at least this share of the
-# titles hold it. The scan reads about COMMON_TITLE_MATCHES / share rows
-# (~1 µs each), the index lists every such title (~0.3 µs each): the two
-# cross near 2% at a million papers. Alternating both for 15 words at a
-# million, the word's share of the papers (`_expected_density`) chose the
-# slower of the two for 8 (`transformer`, 3.0% of titles: 37.0 ms by the
-# index against 31.2 by the table; `inference`, 1.4%: 37.9 by the table
-# against 33.7), the share of titles for 2, each by under 4 ms. That share
-# is the planner's: ANALYZE keeps the commonest words of a tsvector column
-# with their frequencies. For more words the planner takes them for
-# unrelated, which titles' words are not (`large language models`: 0.3%
-# expected, 6.5% of titles), and the papers' vocabulary decides.
-COMMON_TITLE_SHARE = 0.02
+# One word's titles are read from the table when that is quicker by the
+# planner's estimate of how many titles hold it (ANALYZE keeps the
+# commonest words of a tsvector column with their frequencies). The scan
+# for COMMON_TITLE_MATCHES of them reads about COMMON_TITLE_MATCHES / share
+# rows, the index lists all `titles` of them, and a row read costs about as
+# much as TITLE_SCAN_ROW_COST titles listed: the scan pays from `titles *
+# share` of COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST on, 1.7% of the
+# titles at a million papers, 5.5% at 100,000. Alternating both for 15 words
+# at a million, the word's share of the papers (`_expected_density`) chose
+# the slower of the two for 8 (`transformer`, 3.0% of titles: 37.0 ms by
+# the index against 31.2 by the table; `inference`, 1.4%: 37.9 by the
+# table against 33.7), this rule for 1, by 3.7 ms (`reinforcement`, 2.1%).
+# For more words the planner takes them for unrelated, which titles' words
+# are not (`large language models`: 0.3% expected, 6.5% of titles), and the
+# papers' vocabulary decides.
+TITLE_SCAN_ROW_COST = 3
 _ONE_WORD = re.compile(r"[^\W_]+")
 
 
@@ -543,7 +546,7 @@ def _common_in_titles(text: str, density: float) -> bool:
         )
         (plan,) = cursor.fetchone()  # psycopg reads the JSON plan into lists and dicts
     titles, papers = (part["Plan Rows"] for part in plan[0]["Plan"]["Plans"])
-    return papers > 0 and titles / papers >= COMMON_TITLE_SHARE
+    return papers > 0 and titles * titles / papers >= COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST
 
 
 def _title_matches(

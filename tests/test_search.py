@@ -879,7 +879,7 @@ def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypa
     assert len(first_titles(common=False)) == 3  # from the titles' index
 
 
-def test_one_words_titles_are_read_from_the_table_by_its_share_of_the_titles(scope, monkeypatch):
+def test_one_words_titles_are_read_from_the_table_by_how_many_titles_hold_it(scope, monkeypatch):
     from papers import search as search_module
 
     def scanned(query: str) -> bool:
@@ -893,11 +893,11 @@ def test_one_words_titles_are_read_from_the_table_by_its_share_of_the_titles(sco
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
     # However common in the papers, by the share of titles holding the word.
     monkeypatch.setattr(search_module, "COMMON_DENSITY", 1e-9)
-    monkeypatch.setattr(search_module, "COMMON_TITLE_SHARE", 2.0)  # more than any share
+    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e9)  # the scan never pays
     by_index = titles("models", scope)
     assert not scanned("models")
     monkeypatch.setattr(search_module, "COMMON_DENSITY", 2.0)
-    monkeypatch.setattr(search_module, "COMMON_TITLE_SHARE", 0.1)
+    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e-9)
 
     assert titles("models", scope) == by_index != []
     assert scanned("models")
