@@ -525,7 +525,8 @@ COMMON_TITLE_MATCHES = 100
 # are not (`large language models`: 0.3% expected, 6.5% of titles), and the
 # papers' vocabulary decides.
 TITLE_SCAN_ROW_COST = 3
-_ONE_WORD = re.compile(r"[^\W_]+")
+# A word of a query as the vocabulary counts it: letters and digits.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _common_in_titles(text: str, density: float) -> bool:
@@ -533,7 +534,7 @@ def _common_in_titles(text: str, density: float) -> bool:
 
     `density` is the query's `_expected_density`.
     """
-    if not _ONE_WORD.fullmatch(text):
+    if not _WORD.fullmatch(text):
         return density >= COMMON_DENSITY
     # The planner's estimates of the titles holding the word and of all
     # papers, from one plan: each part of the UNION is a node of its own.
@@ -597,7 +598,7 @@ def _expected_density(text: str) -> float:
         if token == "or":
             groups.append(set())
         elif not token.startswith("-"):
-            groups[-1].update(re.findall(r"[^\W_]+", token))
+            groups[-1].update(_WORD.findall(token))
     groups = [group for group in groups if group]
     if not groups or max(len(group) for group in groups) > COMMON_TITLE_WORDS:
         return 0.0
