@@ -68,6 +68,8 @@ SORTS = {"relevance": "Relevance", "rank": "Listing rank", "newest": "Newest", "
 
 # A filter word: optional minus, a name, a colon, then a quoted or bare value.
 _TOKEN = re.compile(r'-?[a-z]+:"[^"]*"|-?[a-z]+:\S+|"[^"]*"?|\S+')
+# A phrase of the query, shown in single quotes within the text's double ones.
+_QUOTED = re.compile(r'"([^"]*)"?')
 _FILTER = re.compile(r'(?P<negated>-?)(?P<name>[a-z]+):(?P<value>"[^"]*"|\S+)$')
 
 
@@ -291,7 +293,7 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
         result.listing_filter |= match["name"] == "listing"
     result.text = " ".join(words).strip()
     if result.text:
-        result.readings.insert(0, f"text “{result.text}”")
+        result.readings.insert(0, f"text “{_QUOTED.sub(r'‘\1’', result.text)}”")
         papers = _rank_candidates(papers, result)
         papers = papers.annotate(
             relevance=SearchRank(F("search_vector"), result.query, cover_density=True)

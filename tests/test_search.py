@@ -282,6 +282,14 @@ def test_results_show_count_snippet_and_how_the_query_was_read(
     assert "<mark>hypernetworks</mark>" in response.text
 
 
+def test_a_phrase_is_shown_in_single_quotes_within_the_texts_reading(
+    reader_client, workspace, sample_listing
+):
+    response = results_page(reader_client, workspace, '"language models" -survey')
+
+    assert "Read as: text “‘language models’ -survey”" in response.text
+
+
 def test_snippets_escape_the_abstract(reader_client, workspace, tmp_path):
     listing = tmp_path / "hostile.txt"
     listing.write_text("Hostile title\n\nA <b onmouseover=alert(1)>bold</b> claim about widgets.\n")
