@@ -375,7 +375,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     matched = set(some[:RANK_CANDIDATES])
-    common = not one_by_one and _common_in_titles(result.text, density)
+    common = not one_by_one and _common_in_titles(result.text)
     by_title = set(_title_matches(in_title, named, common, one_by_one)) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
@@ -495,61 +495,60 @@ _WANTED_WORD = re.compile(r'(?:^|\s)(?!-|or(?:\s|$))["\w]', re.IGNORECASE)
 # be rare together, and lists every matching title from the titles' index
 # before it returns the first (`large language models`: 65,570 titles, 35-51
 # ms at a million), where reading the table in its order finds 250 in 5-9
-# ms. Reading the table pays when at least COMMON_DENSITY of the papers are
-# expected to hold all the words (each word's share of the papers, from the
-# vocabulary, multiplied), for up to COMMON_TITLE_WORDS words: a title is
-# short, and `deep learning` (5% expected, 1.3% of titles), `vision-language
-# models` (10%, 2%) or four common words ran out of time. The scan has
-# COMMON_SCAN_BUDGET_MS; then the index answers. Such titles number in the
-# thousands, and the scan stops at COMMON_TITLE_MATCHES of them, a sample
-# either way: reading 100 rather than 250 took 3-6 ms off `attention`,
-# `data` or `optimization` (2-5% of titles) at a million papers, for the
-# same kind of candidates. The index's answer costs the same for any limit,
-# and keeps TITLE_MATCHES for the titles of rarer words, the known items.
-COMMON_DENSITY = 0.15
+# ms. The scan has COMMON_SCAN_BUDGET_MS; then the index answers. It is
+# tried for up to COMMON_TITLE_WORDS words: a title is short, and four
+# common words ran out of time. Such titles number in the thousands, and
+# the scan stops at COMMON_TITLE_MATCHES of them, a sample either way:
+# reading 100 rather than 250 took 3-6 ms off `attention`, `data` or
+# `optimization` (2-5% of titles) at a million papers, for the same kind of
+# candidates. The index's answer costs the same for any limit, and keeps
+# TITLE_MATCHES for the titles of rarer words, the known items.
 COMMON_TITLE_WORDS = 3
 COMMON_SCAN_BUDGET_MS = 30
 COMMON_TITLE_MATCHES = 100
 
-# One word's titles are read from the table when that is quicker by the
-# planner's estimate of how many titles hold it (ANALYZE keeps the
-# commonest words of a tsvector column with their frequencies). The scan
-# for COMMON_TITLE_MATCHES of them reads about COMMON_TITLE_MATCHES / share
-# rows, the index lists all `titles` of them, and a row read costs about as
-# much as TITLE_SCAN_ROW_COST titles listed: the scan pays from `titles *
-# share` of COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST on, 1.7% of the
-# titles at a million papers, 5.5% at 100,000. Alternating both for 15 words
-# at a million, the word's share of the papers (`_expected_density`) chose
-# the slower of the two for 8 (`transformer`, 3.0% of titles: 37.0 ms by
-# the index against 31.2 by the table; `inference`, 1.4%: 37.9 by the
+# Titles are read from the table when that is quicker by the planner's
+# estimate of how many titles hold the query's words (ANALYZE keeps the
+# commonest words of a tsvector column with their frequencies; the words'
+# shares are combined as a query's related words, see `_together`). The
+# scan for COMMON_TITLE_MATCHES of them reads about COMMON_TITLE_MATCHES /
+# share rows, the index lists all `titles` of them, and a row read costs
+# about as much as TITLE_SCAN_ROW_COST titles listed: the scan pays from
+# `titles * share` of COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST on, 1.7% of
+# the titles at a million papers, 5.5% at 100,000. Alternating both for 15
+# words at a million, the word's share of the papers (`_expected_density`)
+# chose the slower of the two for 8 (`transformer`, 3.0% of titles: 37.0 ms
+# by the index against 31.2 by the table; `inference`, 1.4%: 37.9 by the
 # table against 33.7), this rule for 1, by 3.7 ms (`reinforcement`, 2.1%).
-# For more words the planner takes them for unrelated, which titles' words
-# are not (`large language models`: 0.3% expected, 6.5% of titles), and the
-# papers' vocabulary decides.
 TITLE_SCAN_ROW_COST = 3
 # A word of a query as the vocabulary counts it: letters and digits.
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _common_in_titles(text: str, density: float) -> bool:
-    """Whether the titles holding the query's words are better read from the table.
-
-    `density` is the query's `_expected_density`.
-    """
-    if not _WORD.fullmatch(text):
-        return density >= COMMON_DENSITY
-    # The planner's estimates of the titles holding the word and of all
+def _common_in_titles(text: str) -> bool:
+    """Whether the titles holding the query's words are better read from the table."""
+    groups = _wanted_groups(text)
+    if not groups or max(len(group) for group in groups) > COMMON_TITLE_WORDS:
+        return False
+    words = sorted(set().union(*groups))
+    # The planner's estimates of the titles holding each word and of all
     # papers, from one plan: each part of the UNION is a node of its own.
+    each_word = (
+        f"SELECT 1 FROM {Paper._meta.db_table} "
+        "WHERE title_vector @@ websearch_to_tsquery('english', %s) UNION ALL "
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {Paper._meta.db_table} "
-            "WHERE title_vector @@ websearch_to_tsquery('english', %s) "
-            f"UNION ALL SELECT 1 FROM {Paper._meta.db_table}",
-            [text],
+            f"EXPLAIN (FORMAT JSON) {each_word * len(words)}SELECT 1 FROM {Paper._meta.db_table}",
+            words,
         )
         (plan,) = cursor.fetchone()  # psycopg reads the JSON plan into lists and dicts
-    titles, papers = (part["Plan Rows"] for part in plan[0]["Plan"]["Plans"])
-    return papers > 0 and titles * titles / papers >= COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST
+    *word_titles, papers = (part["Plan Rows"] for part in plan[0]["Plan"]["Plans"])
+    if papers <= 0:
+        return False
+    share = {word: titles / papers for word, titles in zip(words, word_titles, strict=True)}
+    titles = papers * _share_of_any(groups, share)
+    return titles * titles / papers >= COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST
 
 
 def _title_matches(
@@ -581,28 +580,13 @@ def _title_matches(
 
 
 def _expected_density(text: str) -> float:
-    """The share of papers expected to match the words the query wants, as if unrelated.
+    """The share of papers expected to match the words the query wants.
 
-    Words are all required but where `or` separates them: `diffusion or
-    flow matching` wants `diffusion`, or `flow` and `matching` (AND binds
-    tighter, as in websearch_to_tsquery), so its share is that of either
-    group. Read as one group, an `or` of two common words looked rare: the
-    sample was asked before the table, and the titles' index listed
-    56,000 titles of `diffusion or flow` at a million papers (17 ms)
-    where the table's first rows hold 250.
-
-    0 for a group of more than COMMON_TITLE_WORDS words, or a word the
-    vocabulary lacks. The number of papers is the planner's estimate, kept
-    by ANALYZE.
+    0 when a word is not in the vocabulary. The number of papers is the
+    planner's estimate, kept by ANALYZE.
     """
-    groups: list[set[str]] = [set()]
-    for token in _TOKEN.findall(text.lower()):
-        if token == "or":
-            groups.append(set())
-        elif not token.startswith("-"):
-            groups[-1].update(_WORD.findall(token))
-    groups = [group for group in groups if group]
-    if not groups or max(len(group) for group in groups) > COMMON_TITLE_WORDS:
+    groups = _wanted_groups(text)
+    if not groups:
         return 0.0
     words = set().union(*groups)
     with connection.cursor() as cursor:
@@ -614,9 +598,54 @@ def _expected_density(text: str) -> float:
         rows = cursor.fetchall()
     if len(rows) < len(words) or rows[0][0] <= 0:  # never analyzed: -1
         return 0.0
-    share = {word: min(count / papers, 1.0) for papers, word, count in rows}
-    missed = math.prod(1 - math.prod(share[word] for word in group) for group in groups)
-    return 1 - missed
+    return _share_of_any(groups, {word: min(count / papers, 1.0) for papers, word, count in rows})
+
+
+def _wanted_groups(text: str) -> list[set[str]]:
+    """The words a query wants, in the groups `or` joins.
+
+    `diffusion or flow matching` wants `diffusion`, or `flow` and `matching`
+    (AND binds tighter, as in websearch_to_tsquery). Excluded words are left
+    out, and inside a phrase `or` is one of its words.
+    """
+    groups: list[set[str]] = [set()]
+    for token in _TOKEN.findall(text.lower()):
+        if token == "or":
+            groups.append(set())
+        elif not token.startswith("-"):
+            groups[-1].update(_WORD.findall(token))
+    return [group for group in groups if group]
+
+
+def _share_of_any(groups: list[set[str]], share: dict[str, float]) -> float:
+    """The share of papers (or titles) holding every word of at least one group.
+
+    Read as one group, an `or` of two common words looked rare: the sample
+    was asked before the table, and the titles' index listed 56,000 titles
+    of `diffusion or flow` at a million papers (17 ms) where the table's
+    first rows hold 250.
+    """
+    return 1 - math.prod(1 - _together([share[word] for word in group]) for group in groups)
+
+
+# How often a query's words go together: past the rarest, each word keeps
+# this power of its share. Words typed together are related, and their
+# shares multiplied, as if unrelated, expected `vision language model` in
+# 8% of papers and 0.2% of titles at a million, where 17% and 2.7% hold
+# it: the search index's sample was read where the table was quicker
+# (6.9 ms against 2.1), and every title listed from the index. Over the
+# 35 queries of two to six words of the benchmarks' mixes, the product was
+# 8x too low on average and the rarest word's share alone 3.5x too high;
+# with this power, 1.1x too high (typically 1.8x off) for the papers; for
+# the titles of the 17 in over 0.1% of them, from the planner's estimate of
+# each word, 1.0x (2x off).
+RELATED_WORDS = 1 / 3
+
+
+def _together(shares: list[float]) -> float:
+    """The share expected to hold all the words of these shares, words of one query."""
+    rarest, *others = sorted(shares)
+    return rarest * math.prod(other**RELATED_WORDS for other in others)
 
 
 # Below this expected density (see _expected_density) a query's first
@@ -654,7 +683,10 @@ def _some_matches(
     papers of the index's sample (IN_SEARCH_SAMPLE) first, whose index
     lists a tenth of them (1.6-3 ms); only if the sample holds fewer than
     `limit` are all papers asked. A common word's papers come quicker from
-    the table: `model` 0.2 ms, from the sample's index 25 ms.
+    the table: `model` 0.2 ms, from the sample's index 25 ms. Common words
+    are read from the table even where PostgreSQL, taking them for
+    unrelated, would list all their papers from the search index first
+    (`semantic segmentation`, 8% of the papers: 21 ms, from the table 3.9).
 
     PostgreSQL expects matches spread evenly: where they are not, the scan
     reads far more than it expected. With an excluded word it cannot tell how
@@ -675,9 +707,10 @@ def _some_matches(
     if not _WANTED_WORD.search(text):
         return list(ids[:limit])
     try:
-        with statement_timeout(SCAN_BUDGET_MS):
-            if density < SAMPLE_DENSITY:
+        if density < SAMPLE_DENSITY:
+            with statement_timeout(SCAN_BUDGET_MS):
                 return _sample_first(ids, limit)
+        with statement_timeout(SCAN_BUDGET_MS, enable_bitmapscan="off"):
             return list(ids[:limit])
     except OperationalError as error:
         if not isinstance(error.__cause__, QueryCanceled):

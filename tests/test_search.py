@@ -24,6 +24,31 @@ def titles(query: str, scope: Scope, **kwargs) -> list[str]:
     return [paper.title for paper in search(query, scope=scope, **kwargs).papers]
 
 
+def bitmap_scans_off(scope: Scope, query: str, statement: str) -> bool:
+    """Whether the search's statement holding `statement` ran with bitmap scans turned off.
+
+    The settings of a block are made, and restored, by set_config statements;
+    a block that fails is rolled back with them.
+    """
+    with CaptureQueriesContext(connection) as captured:
+        titles(query, scope)
+    bitmaps_off, found = False, []
+    for sql in (q["sql"] for q in captured.captured_queries):
+        if "set_config('enable_bitmapscan'" in sql:
+            bitmaps_off = "set_config('enable_bitmapscan', 'off'" in sql
+        elif sql.startswith("ROLLBACK"):
+            bitmaps_off = False
+        elif statement in sql:
+            found.append(bitmaps_off)
+    assert found, f"no statement holds {statement}"
+    return any(found)
+
+
+def titles_scanned(scope: Scope, query: str) -> bool:
+    """Whether the query's title matches were read from the table, not from their index."""
+    return bitmap_scans_off(scope, query, '"title_vector" @@')
+
+
 def results_page(client, workspace, q: str, **params):
     return client.get(reverse("workspace_papers", args=[workspace.slug]), {"q": q, **params})
 
@@ -165,10 +190,16 @@ def test_filters_beside_a_phrase_find_the_same_papers_by_their_ids(
     ]
 
     def one_by_one(query: str) -> int:
-        """How many statements of the search turned bitmap scans off."""
+        """How many statements of the search turned bitmap scans off with no time budget.
+
+        A scan of the table in its order has one; the filter's few papers need none.
+        """
         with CaptureQueriesContext(connection) as captured:
             search(query, scope=scope)
-        return sum("'enable_bitmapscan', 'off'" in q["sql"] for q in captured.captured_queries)
+        return sum(
+            "'enable_bitmapscan', 'off'" in q["sql"] and "statement_timeout" not in q["sql"]
+            for q in captured.captured_queries
+        )
 
     by_ids = {query: titles(query, scope) for query in queries}
     # The filter's few papers are read one by one, not intersected in bitmaps:
@@ -792,6 +823,21 @@ def test_a_word_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, 
     assert budgets == [search_module.SCAN_BUDGET_MS]
 
 
+def test_the_first_matches_of_common_words_are_read_from_the_table(scope, monkeypatch):
+    """Not from the search index, which lists every paper holding the words before the first."""
+    from papers import search as search_module
+
+    every_match = set(titles("language models", scope))
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search_module, "SAMPLE_DENSITY", 2.0)  # no words are common
+    assert not bitmap_scans_off(scope, "language models", '"search_vector" @@')
+    monkeypatch.setattr(search_module, "SAMPLE_DENSITY", 0.0)  # all are
+
+    assert bitmap_scans_off(scope, "language models", '"search_vector" @@')
+    found = titles("language models", scope)
+    assert len(found) > 2 and set(found) <= every_match
+
+
 def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enough(
     scope, monkeypatch
 ):
@@ -838,32 +884,51 @@ def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enou
 
 
 def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from papers import search as search_module
-
-    def scanned(query: str) -> bool:
-        """Whether the query's titles were looked for with bitmap scans turned off."""
-        with CaptureQueriesContext(connection) as captured:
-            titles(query, scope)
-        return any("'enable_bitmapscan', 'off'" in q["sql"] for q in captured.captured_queries)
 
     with connection.cursor() as cursor:  # the number of papers, as autovacuum would keep it
         cursor.execute("ANALYZE papers_paper")
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
-    monkeypatch.setattr(search_module, "COMMON_DENSITY", 2.0)  # more than any share
+    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e9)  # the scan never pays
     by_index = titles("learning models", scope)
-    assert not scanned("learning models")
-    monkeypatch.setattr(search_module, "COMMON_DENSITY", 1e-9)
+    assert not titles_scanned(scope, "learning models")
+    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e-9)
 
     assert titles("learning models", scope) == by_index != []
-    assert scanned("learning models")
+    assert titles_scanned(scope, "learning models")
     # Four words are rarely all in one title.
     assert search("learning models for sequence", scope=scope).ranked_subset
-    assert not scanned("learning models for sequence")
-    # A word the vocabulary does not hold is not known to be common.
-    assert not scanned("learning zyzzyva")
+    assert not titles_scanned(scope, "learning models for sequence")
+
+
+def test_the_titles_of_related_words_are_expected_more_often_than_apart(scope, monkeypatch):
+    """Two common words in one query are read as going together, not as chance meetings."""
+    from django.contrib.postgres.search import SearchQuery
+
+    from papers import search as search_module
+
+    with connection.cursor() as cursor:  # the titles' commonest words, as autovacuum would keep
+        cursor.execute("ANALYZE papers_paper")
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    papers = Paper.objects.count()
+    share = {
+        word: Paper.objects.filter(title_vector=SearchQuery(word, config="english")).count()
+        / papers
+        for word in ("language", "models")
+    }
+    apart = share["language"] * share["models"] * papers
+    together = min(share.values()) * max(share.values()) ** search_module.RELATED_WORDS * papers
+    assert 0 < apart < together
+
+    def scan_pays_from(titles: float) -> None:
+        cost = titles * titles / papers / search_module.COMMON_TITLE_MATCHES
+        monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", cost)
+
+    # The scan pays for as many titles as go together, not for as few as meet by chance.
+    scan_pays_from((apart + together) / 2)
+    assert titles_scanned(scope, "language models")
+    scan_pays_from(together * 2)
+    assert not titles_scanned(scope, "language models")
 
 
 def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypatch):
@@ -890,27 +955,16 @@ def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypa
 def test_one_words_titles_are_read_from_the_table_by_how_many_titles_hold_it(scope, monkeypatch):
     from papers import search as search_module
 
-    def scanned(query: str) -> bool:
-        """Whether the query's titles were looked for with bitmap scans turned off."""
-        with CaptureQueriesContext(connection) as captured:
-            titles(query, scope)
-        return any("'enable_bitmapscan', 'off'" in q["sql"] for q in captured.captured_queries)
-
     with connection.cursor() as cursor:  # the titles' commonest words, as autovacuum would keep
         cursor.execute("ANALYZE papers_paper")
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
-    # However common in the papers, by the share of titles holding the word.
-    monkeypatch.setattr(search_module, "COMMON_DENSITY", 1e-9)
     monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e9)  # the scan never pays
     by_index = titles("models", scope)
-    assert not scanned("models")
-    monkeypatch.setattr(search_module, "COMMON_DENSITY", 2.0)
+    assert not titles_scanned(scope, "models")
     monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e-9)
 
     assert titles("models", scope) == by_index != []
-    assert scanned("models")
-    # Two words: the papers' vocabulary decides, as before.
-    assert not scanned("language models")
+    assert titles_scanned(scope, "models")
 
 
 def test_words_joined_by_or_are_expected_as_often_as_either(scope):
@@ -922,12 +976,13 @@ def test_words_joined_by_or_are_expected_as_often_as_either(scope):
     learning, models = _expected_density("learning"), _expected_density("models")
     assert 0 < learning < 1 and 0 < models < 1
 
-    assert _expected_density("learning models") == pytest.approx(learning * models)
+    both = _expected_density("learning models")
+    assert learning * models < both <= min(learning, models)
     either = 1 - (1 - learning) * (1 - models)
     assert _expected_density("learning or models") == pytest.approx(either)
     assert _expected_density("learning OR models -survey") == pytest.approx(either)
     # Inside a phrase, `or` is one of its words.
-    assert _expected_density('"learning or models"') <= learning * models
+    assert _expected_density('"learning or models"') <= both
 
 
 def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatch, run_out_of_time):
@@ -939,7 +994,7 @@ def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatc
         cursor.execute("ANALYZE papers_paper")
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
     expected = titles("learning models", scope)
-    monkeypatch.setattr(search_module, "COMMON_DENSITY", 1e-9)
+    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e-9)  # the scan always pays
     budgets = run_out_of_time()
 
     assert titles("learning models", scope) == expected != []
