@@ -315,6 +315,21 @@ def test_a_gzipped_upload_is_read(admin_client):
     assert job.files.get().source_format == "trending"
 
 
+def test_a_file_stored_in_many_chunks_is_read_back_whole_and_in_order(admin_client, monkeypatch):
+    from papers.importing import uploads
+
+    monkeypatch.setattr(uploads, "CHUNK_SIZE", 1000)
+    monkeypatch.setattr(uploads, "SPOOLED_CHUNKS", 3)  # fetched a few at a time
+    response = upload(admin_client, sample())
+    assert response.status_code == 302
+    job = ImportJob.objects.latest("pk")
+    assert job.files.get().chunks.count() == -(-SAMPLE.stat().st_size // 1000)
+    import_check.call(job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.created_count, job.rejected_count) == ("succeeded", 51, 0)
+
+
 def test_nothing_chosen_is_an_error(admin_client):
     response = upload(admin_client)
 

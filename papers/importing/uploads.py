@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import connection, transaction
 from django.http import HttpRequest
 
 from papers.importing.decode import decode_text
@@ -25,6 +26,8 @@ from papers.importing.records import ListingError
 from papers.models import ImportFile, ImportFileChunk, ImportJob
 
 CHUNK_SIZE = 1024 * 1024
+# Chunks fetched at a time when a file is read back.
+SPOOLED_CHUNKS = 4
 # Enough to tell a text file from an image or an archive at upload time.
 SNIFF_SIZE = 64 * 1024
 # The longest UTF-8 sequence less its first byte: how much of a character the
@@ -122,8 +125,22 @@ def _rechunked(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def import_file_spool(stored: ImportFile, into: BinaryIO) -> None:
-    """Write the file's bytes, as uploaded, into `into`, a few chunks at a time."""
-    chunks = stored.chunks.order_by("index").values_list("data", flat=True)
-    for data in chunks.iterator(chunk_size=4):
-        into.write(data)
+    """Write the file's bytes, as uploaded, into `into`, a few chunks at a time.
+
+    The chunks come in PostgreSQL's binary format, as stored: as text, each
+    would come hex-encoded, twice its size, to be decoded (a 620 MiB upload
+    took 2.9-5.9 s so, and 0.6-0.9 s as bytes).
+    """
+    connection.ensure_connection()
+    with (
+        transaction.atomic(),  # a server-side cursor lives in a transaction
+        connection.connection.cursor(name=f"import_file_{stored.pk}", binary=True) as cursor,
+    ):
+        cursor.itersize = SPOOLED_CHUNKS
+        cursor.execute(
+            f"SELECT data FROM {ImportFileChunk._meta.db_table} WHERE file_id = %s ORDER BY index",
+            [stored.pk],
+        )
+        for (data,) in cursor:
+            into.write(data)
     into.seek(0)
