@@ -883,19 +883,21 @@ def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enou
     assert statements() == from_every_paper
 
 
-def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatch):
+@pytest.mark.parametrize("query", ["models", "learning models"])
+def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatch, query):
+    """By the planner's count of the titles holding the words, for one word as for several."""
     from papers import search as search_module
 
-    with connection.cursor() as cursor:  # the number of papers, as autovacuum would keep it
+    with connection.cursor() as cursor:  # the titles' commonest words, as autovacuum would keep
         cursor.execute("ANALYZE papers_paper")
     monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
     monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e9)  # the scan never pays
-    by_index = titles("learning models", scope)
-    assert not titles_scanned(scope, "learning models")
+    by_index = titles(query, scope)
+    assert not titles_scanned(scope, query)
     monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e-9)
 
-    assert titles("learning models", scope) == by_index != []
-    assert titles_scanned(scope, "learning models")
+    assert titles(query, scope) == by_index != []
+    assert titles_scanned(scope, query)
     # Four words are rarely all in one title.
     assert search("learning models for sequence", scope=scope).ranked_subset
     assert not titles_scanned(scope, "learning models for sequence")
@@ -950,21 +952,6 @@ def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypa
 
     assert len(first_titles(common=True)) == 2  # read from the table
     assert len(first_titles(common=False)) == 3  # from the titles' index
-
-
-def test_one_words_titles_are_read_from_the_table_by_how_many_titles_hold_it(scope, monkeypatch):
-    from papers import search as search_module
-
-    with connection.cursor() as cursor:  # the titles' commonest words, as autovacuum would keep
-        cursor.execute("ANALYZE papers_paper")
-    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
-    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e9)  # the scan never pays
-    by_index = titles("models", scope)
-    assert not titles_scanned(scope, "models")
-    monkeypatch.setattr(search_module, "TITLE_SCAN_ROW_COST", 1e-9)
-
-    assert titles("models", scope) == by_index != []
-    assert titles_scanned(scope, "models")
 
 
 def test_words_joined_by_or_are_expected_as_often_as_either(scope):
