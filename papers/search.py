@@ -351,8 +351,9 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         return filtered.none()
     query = _match_query(result)
     matching = filtered.filter(search_vector=query)
-    density = _expected_density(result.text)
     one_by_one = _among_few(filtered)
+    # Among a filter's few papers each is read whatever the words: no need to ask how common.
+    density = 0.0 if one_by_one else _expected_density(result.text)
     some = _some_matches(matching, RANK_CANDIDATES + 1, result.text, density, one_by_one)
     if not some:
         # Nothing to count, page or count facets over: no statement need ask.
