@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -49,6 +50,7 @@ from psycopg.errors import QueryCanceled
 
 from accounts.models import User, Workspace
 from papers.importing.text import title_key
+from papers.importing.vocabulary import VOCABULARY_WORD
 from papers.models import (
     IN_SEARCH_SAMPLE,
     Listing,
@@ -349,12 +351,20 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
             "“image” and “images”, are searched as one), so no paper can match"
         )
         return filtered.none()
-    query = _match_query(result)
-    matching = filtered.filter(search_vector=query)
     one_by_one = _among_few(filtered)
     # Among a filter's few papers each is read whatever the words: no need to ask how common.
-    density = 0.0 if one_by_one else _expected_density(result.text)
-    some = _some_matches(matching, RANK_CANDIDATES + 1, result.text, density, one_by_one)
+    words = SearchedWords([], [], 0.0) if one_by_one else _searched_words(result.text)
+    if words.ignored and not words.groups and not _EXCLUSION.search(result.text):
+        # The query is empty once they are left out: no paper can match, and
+        # PostgreSQL would read every paper to find that out.
+        result.problems.append(
+            f"{_listed(words.ignored)} {'is' if len(words.ignored) == 1 else 'are'} too common "
+            "to search for: add a word that says what the papers are about"
+        )
+        return filtered.none()
+    query = _match_query(result)
+    matching = filtered.filter(search_vector=query)
+    some = _some_matches(matching, RANK_CANDIDATES + 1, result.text, words.density, one_by_one)
     if not some:
         # Nothing to count, page or count facets over: no statement need ask.
         return filtered.none()
@@ -376,7 +386,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     matched = set(some[:RANK_CANDIDATES])
-    common = not one_by_one and _common_in_titles(result.text)
+    common = not one_by_one and _common_in_titles(words.groups)
     by_title = set(_title_matches(in_title, named, common, one_by_one)) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
@@ -517,7 +527,7 @@ COMMON_TITLE_MATCHES = 100
 # about as much as TITLE_SCAN_ROW_COST titles listed: the scan pays from
 # `titles * share` of COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST on, 1.7% of
 # the titles at a million papers, 5.5% at 100,000. Alternating both for 15
-# words at a million, the word's share of the papers (`_expected_density`)
+# words at a million, the word's share of the papers (`_searched_words`)
 # chose the slower of the two for 8 (`transformer`, 3.0% of titles: 37.0 ms
 # by the index against 31.2 by the table; `inference`, 1.4%: 37.9 by the
 # table against 33.7), this rule for 1, by 3.7 ms (`reinforcement`, 2.1%).
@@ -529,9 +539,11 @@ TITLE_SCAN_ROW_COST = 3
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _common_in_titles(text: str) -> bool:
-    """Whether the titles holding the query's words are better read from the table."""
-    groups = _wanted_groups(text)
+def _common_in_titles(groups: list[set[str]]) -> bool:
+    """Whether the titles holding these words are better read from the table.
+
+    `groups` are the words the search index looks up (see `_searched_words`).
+    """
     if not groups or max(len(group) for group in groups) > COMMON_TITLE_WORDS:
         return False
     words = sorted(set().union(*groups))
@@ -551,7 +563,7 @@ def _common_in_titles(text: str) -> bool:
     if papers <= 0:
         return False
     share = {word: titles / papers for word, titles in zip(words, word_titles, strict=True)}
-    titles = papers * _share_of_any(groups, share)
+    titles = papers * _share_of_any([[share[word] for word in group] for group in groups])
     return titles * titles / papers >= COMMON_TITLE_MATCHES * TITLE_SCAN_ROW_COST
 
 
@@ -583,26 +595,63 @@ def _title_matches(
     return first(TITLE_MATCHES)
 
 
-def _expected_density(text: str) -> float:
-    """The share of papers expected to match the words the query wants.
+class SearchedWords(NamedTuple):
+    """The words of a query the search index looks up, and how common they are."""
 
-    0 when a word is not in the vocabulary. The number of papers is the
-    planner's estimate, kept by ANALYZE.
+    # In the groups `or` joins (see `_wanted_groups`), without the ignored.
+    groups: list[set[str]]
+    # The words the index leaves out, English stop words (`the`, `of`), in order.
+    ignored: list[str]
+    # The share of papers expected to hold the words.
+    density: float
+
+
+# Each word: whether the search index leaves it out, and how many papers the vocabulary counts.
+_WORDS_SQL = """SELECT word, to_tsvector('english', word) = ''::tsvector, term.ndoc,
+    (SELECT reltuples FROM pg_class WHERE oid = %s::regclass)
+  FROM unnest(%s::text[]) AS word LEFT JOIN {terms} AS term USING (word)"""
+
+
+def _searched_words(text: str) -> SearchedWords:
+    """The words of the query the search index looks up, and the share of papers holding them.
+
+    English stop words are left out, as the index leaves them out: `of
+    learning` was expected as rare as a word the vocabulary has not seen
+    (0, `of` being too short to count), and its matches were looked for in
+    the search index's sample first (25 ms at a million papers, where the
+    table gives those of `learning` in 2). The share is 0 when a word of
+    three letters or more is not in the vocabulary (a typo, or a word few
+    papers use); a word it does not count (`3d`, the `4` of `gpt-4`) is left
+    out of the estimate, and a group of such words only is expected in no
+    paper. The number of papers is the planner's estimate, kept by ANALYZE.
     """
     groups = _wanted_groups(text)
     if not groups:
-        return 0.0
-    words = set().union(*groups)
+        return SearchedWords([], [], 0.0)
+    words = sorted(set().union(*groups))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT reltuples FROM pg_class WHERE oid = %s::regclass), word, ndoc "
-            f"FROM {SearchTerm._meta.db_table} WHERE word = ANY(%s)",
-            [Paper._meta.db_table, list(words)],
+            _WORDS_SQL.format(terms=SearchTerm._meta.db_table), [Paper._meta.db_table, words]
         )
         rows = cursor.fetchall()
-    if len(rows) < len(words) or rows[0][0] <= 0:  # never analyzed: -1
-        return 0.0
-    return _share_of_any(groups, {word: min(count / papers, 1.0) for papers, word, count in rows})
+    ignored = {word for word, stop, _, _ in rows if stop}
+    groups = [searched for group in groups if (searched := group - ignored)]
+    in_order = [word for word in dict.fromkeys(_WORD.findall(text.lower())) if word in ignored]
+    papers = rows[0][3]
+    if not groups or papers <= 0:  # never analyzed: -1
+        return SearchedWords(groups, in_order, 0.0)
+    share = {
+        word: min((count or 0) / papers, 1.0)
+        for word, _, count, _ in rows
+        if VOCABULARY_WORD.fullmatch(word)
+    }
+    shares = [[share[word] for word in group if word in share] or [0.0] for group in groups]
+    return SearchedWords(groups, in_order, _share_of_any(shares))
+
+
+def _listed(words: list[str]) -> str:
+    quoted = [f"“{word}”" for word in words]
+    return " and ".join(filter(None, [", ".join(quoted[:-1]), quoted[-1]]))
 
 
 def _wanted_groups(text: str) -> list[set[str]]:
@@ -621,15 +670,15 @@ def _wanted_groups(text: str) -> list[set[str]]:
     return [group for group in groups if group]
 
 
-def _share_of_any(groups: list[set[str]], share: dict[str, float]) -> float:
-    """The share of papers (or titles) holding every word of at least one group.
+def _share_of_any(groups: list[list[float]]) -> float:
+    """The share of papers (or titles) holding every word of at least one group of words' shares.
 
     Read as one group, an `or` of two common words looked rare: the sample
     was asked before the table, and the titles' index listed 56,000 titles
     of `diffusion or flow` at a million papers (17 ms) where the table's
     first rows hold 250.
     """
-    return 1 - math.prod(1 - _together([share[word] for word in group]) for group in groups)
+    return 1 - math.prod(1 - _together(shares) for shares in groups)
 
 
 # How often a query's words go together: past the rarest, each word keeps
@@ -652,7 +701,7 @@ def _together(shares: list[float]) -> float:
     return rarest * math.prod(other**RELATED_WORDS for other in others)
 
 
-# Below this expected density (see _expected_density) a query's first
+# Below this expected density (see _searched_words) a query's first
 # matches are looked for in the search index's sample first.
 SAMPLE_DENSITY = 0.1
 

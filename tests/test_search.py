@@ -898,9 +898,10 @@ def test_titles_of_common_words_are_found_by_reading_the_table(scope, monkeypatc
 
     assert titles(query, scope) == by_index != []
     assert titles_scanned(scope, query)
-    # Four words are rarely all in one title.
-    assert search("learning models for sequence", scope=scope).ranked_subset
-    assert not titles_scanned(scope, "learning models for sequence")
+    # Four words are rarely all in one title; a stop word is not one of them.
+    assert search("learning models sequence data", scope=scope).ranked_subset
+    assert not titles_scanned(scope, "learning models sequence data")
+    assert titles_scanned(scope, "learning models for sequence")
 
 
 def test_the_titles_of_related_words_are_expected_more_often_than_apart(scope, monkeypatch):
@@ -956,20 +957,55 @@ def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypa
 
 def test_words_joined_by_or_are_expected_as_often_as_either(scope):
     """How common a query's words are picks how its matches are read: `or` widens them."""
-    from papers.search import _expected_density
+    from papers.search import _searched_words
+
+    def expected(text: str) -> float:
+        return _searched_words(text).density
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE papers_paper")
-    learning, models = _expected_density("learning"), _expected_density("models")
+    learning, models = expected("learning"), expected("models")
     assert 0 < learning < 1 and 0 < models < 1
 
-    both = _expected_density("learning models")
+    both = expected("learning models")
     assert learning * models < both <= min(learning, models)
     either = 1 - (1 - learning) * (1 - models)
-    assert _expected_density("learning or models") == pytest.approx(either)
-    assert _expected_density("learning OR models -survey") == pytest.approx(either)
+    assert expected("learning or models") == pytest.approx(either)
+    assert expected("learning OR models -survey") == pytest.approx(either)
     # Inside a phrase, `or` is one of its words.
-    assert _expected_density('"learning or models"') <= both
+    assert expected('"learning or models"') <= both
+
+
+def test_words_the_search_leaves_out_do_not_make_a_query_look_rare(scope):
+    """Stop words and words the vocabulary cannot count are left out of the estimate."""
+    from papers.search import _searched_words
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE papers_paper")
+    learning = _searched_words("learning")
+    assert learning.density > 0
+
+    for text in ["of learning", "the learning", '"the learning of"']:
+        words = _searched_words(text)
+        assert (words.groups, words.density) == ([{"learning"}], learning.density), text
+    assert _searched_words("the learning of").ignored == ["the", "of"]
+    # Digits: the vocabulary counts words of three letters or more.
+    assert _searched_words("learning 3d").density == pytest.approx(learning.density)
+    # A word of letters the vocabulary has not seen: few papers, if any, hold it.
+    assert _searched_words("learning qwxzvbn").density == 0
+
+
+def test_a_query_of_stop_words_only_matches_nothing_without_reading_papers(
+    reader_client, workspace, sample_listing
+):
+    with CaptureQueriesContext(connection) as captured:
+        response = results_page(reader_client, workspace, "The of")
+
+    assert "“the” and “of” are too common to search for" in response.text
+    assert "No paper matches all of it" in response.text
+    assert not [q for q in captured.captured_queries if "search_vector" in q["sql"]]
+    # With a word that says what the papers are about, they are found.
+    assert "too common" not in results_page(reader_client, workspace, "the models").text
 
 
 def test_a_title_scan_over_its_budget_is_answered_by_the_index(scope, monkeypatch, run_out_of_time):
