@@ -49,6 +49,7 @@ from django.utils.safestring import SafeString, mark_safe
 from psycopg.errors import QueryCanceled
 
 from accounts.models import User, Workspace
+from papers.importing.fields import arxiv_id
 from papers.importing.text import title_key
 from papers.importing.vocabulary import VOCABULARY_WORD
 from papers.models import (
@@ -294,6 +295,10 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
         result.readings.append(reading)
         result.listing_filter |= match["name"] == "listing"
     result.text = " ".join(words).strip()
+    if paper_id := _arxiv_reference(result.text):
+        papers = papers.filter(arxiv_id=paper_id)
+        result.readings.insert(0, f"arXiv id {paper_id}")
+        result.text = ""
     if result.text:
         result.readings.insert(0, f"text “{_QUOTED.sub(r'‘\1’', result.text)}”")
         papers = _rank_candidates(papers, result)
@@ -310,6 +315,21 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result
+
+
+# The start of an address of an arXiv paper's page or PDF.
+_ARXIV_ADDRESS = re.compile(r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/", re.I)
+
+
+def _arxiv_reference(text: str) -> str | None:
+    """The arXiv id a query is, as typed (`2503.11731`, `arXiv:2503.11731v2`) or as an address.
+
+    Ids are not words of the search index: such a query finds the paper by its id.
+    """
+    address = _ARXIV_ADDRESS.match(text)
+    if address:
+        text = text[address.end() :].removesuffix("/").removesuffix(".pdf")
+    return arxiv_id(text, spreadsheets=False) if text and " " not in text else None
 
 
 def _is_filter(token: str) -> bool:

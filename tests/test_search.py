@@ -321,6 +321,35 @@ def test_a_phrase_is_shown_in_single_quotes_within_the_texts_reading(
     assert "Read as: text “‘language models’ -survey”" in response.text
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1706.03762",
+        "arXiv:1706.03762v7",
+        "https://arxiv.org/abs/1706.03762",
+        "arxiv.org/pdf/1706.03762v2.pdf",
+    ],
+)
+def test_an_arxiv_id_or_its_address_finds_that_paper(reader_client, workspace, typed):
+    Paper.objects.create(title="Attention Is All You Need", arxiv_id="1706.03762", abstract="")
+    Paper.objects.create(title="Cites 1706.03762", arxiv_id="2001.00001", abstract="1706.03762")
+
+    response = results_page(reader_client, workspace, typed)
+
+    assert "Read as: arXiv id 1706.03762" in response.text
+    assert "Attention Is All You Need" in response.text
+    assert "Cites 1706.03762" not in response.text
+
+
+def test_an_arxiv_id_no_paper_has_finds_none_and_a_near_one_is_not_guessed(scope):
+    Paper.objects.create(title="Attention Is All You Need", arxiv_id="1706.03762", abstract="")
+
+    assert titles("1706.03762 tag:nonexistent", scope) == []
+    # A spreadsheet drops an id's trailing zero; a person typing it leaves out a digit.
+    assert titles("2503.1173", scope) == []
+    assert search("2503.1173", scope=scope).readings == ["arXiv id 2503.1173"]
+
+
 def test_snippets_escape_the_abstract(reader_client, workspace, tmp_path):
     listing = tmp_path / "hostile.txt"
     listing.write_text("Hostile title\n\nA <b onmouseover=alert(1)>bold</b> claim about widgets.\n")

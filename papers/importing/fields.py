@@ -100,10 +100,14 @@ def paper_from_fields(fields: Mapping[str, object], *, line: int) -> Iterator[It
     )
 
 
-def arxiv_id(value: str) -> str | None:
-    """The version-less arXiv id a value states, or None when it states none."""
+def arxiv_id(value: str, *, spreadsheets: bool = True) -> str | None:
+    """The version-less arXiv id a value states, or None when it states none.
+
+    With `spreadsheets`, an id a spreadsheet turned into a number is read
+    back (see _MANGLED_ID); without, only an id as arXiv writes it is one.
+    """
     text = _VERSION.sub("", _ARXIV_PREFIX.sub("", value.strip(), count=1))
-    if mangled := _MANGLED_ID.fullmatch(text):
+    if spreadsheets and (mangled := _MANGLED_ID.fullmatch(text)):
         # Undo the spreadsheet: pad the year-month to four digits on the left
         # and the number to its month's width on the right (704.001 is
         # 0704.0010, 704.2 is 0704.2000). A well-formed id passes unchanged.
