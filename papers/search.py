@@ -294,6 +294,8 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
             continue
         result.readings.append(reading)
         result.listing_filter |= match["name"] == "listing"
+    if result.readings and _joins_nothing(words):
+        result.problems.append("“or” joins words, not filters: every filter applies")
     result.text = " ".join(words).strip()
     if paper_id := _arxiv_reference(result.text):
         papers = papers.filter(arxiv_id=paper_id)
@@ -315,6 +317,16 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result
+
+
+def _joins_nothing(words: list[str]) -> bool:
+    """Take out an `or` at either end of the words (one between filters); whether there was one."""
+    ends = len(words)
+    while words and words[-1].lower() == "or":
+        words.pop()
+    while words and words[0].lower() == "or":
+        words.pop(0)
+    return len(words) < ends
 
 
 # The start of an address of an arXiv paper's page or PDF.

@@ -350,6 +350,24 @@ def test_an_arxiv_id_no_paper_has_finds_none_and_a_near_one_is_not_guessed(scope
     assert search("2503.1173", scope=scope).readings == ["arXiv id 2503.1173"]
 
 
+def test_or_between_filters_says_that_every_filter_applies(
+    reader_client, reader, workspace, sample_listing
+):
+    tagged, to_read = Paper.objects.order_by("pk")[:2]
+    tag = Tag.objects.create(workspace=workspace, name="rnn")
+    Tagging.objects.create(tag=tag, paper=tagged, added_by=reader)
+    ReadingState.objects.create(user=reader, paper=to_read, status=ReadingState.Status.TO_READ)
+    Tagging.objects.create(tag=tag, paper=to_read, added_by=reader)
+
+    response = results_page(reader_client, workspace, "tag:rnn OR status:to-read")
+
+    assert "“or” joins words, not filters: every filter applies" in response.text
+    assert "text “" not in response.text
+    assert to_read.title in response.text and tagged.title not in response.text
+    # Between words it is the query's own `or`.
+    assert "every filter" not in results_page(reader_client, workspace, "rnn or lstm").text
+
+
 def test_snippets_escape_the_abstract(reader_client, workspace, tmp_path):
     listing = tmp_path / "hostile.txt"
     listing.write_text("Hostile title\n\nA <b onmouseover=alert(1)>bold</b> claim about widgets.\n")
