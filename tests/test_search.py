@@ -1023,8 +1023,8 @@ def test_words_joined_by_or_are_expected_as_often_as_either(scope):
     assert expected('"learning or models"') <= both
 
 
-def test_words_the_search_leaves_out_do_not_make_a_query_look_rare(scope):
-    """Stop words and words the vocabulary cannot count are left out of the estimate."""
+def test_stop_words_do_not_make_a_query_look_rare(scope):
+    """How common a query's words are is asked of the words the search index looks up."""
     from papers.search import _searched_words
 
     with connection.cursor() as cursor:
@@ -1036,9 +1036,10 @@ def test_words_the_search_leaves_out_do_not_make_a_query_look_rare(scope):
         words = _searched_words(text)
         assert (words.groups, words.density) == ([{"learning"}], learning.density), text
     assert _searched_words("the learning of").ignored == ["the", "of"]
-    # Digits: the vocabulary counts words of three letters or more.
-    assert _searched_words("learning 3d").density == pytest.approx(learning.density)
-    # A word of letters the vocabulary has not seen: few papers, if any, hold it.
+    # The index looks a hyphenated word up whole, rarer than its parts: a
+    # stop word there stays, and is not in the vocabulary.
+    assert _searched_words("in-context learning") == ([{"in", "context", "learning"}], [], 0)
+    # A word the vocabulary has not seen: few papers, if any, hold it.
     assert _searched_words("learning qwxzvbn").density == 0
 
 
