@@ -293,7 +293,7 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
             continue
         result.readings.append(reading)
         result.listing_filter |= match["name"] == "listing"
-    if result.readings and _joins_nothing(words):
+    if result.readings and _dangling_or_taken_out(words):
         result.problems.append("“or” joins words, not filters: every filter applies")
     result.text = " ".join(words).strip()
     if paper_id := _arxiv_reference(result.text):
@@ -318,14 +318,14 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     return result
 
 
-def _joins_nothing(words: list[str]) -> bool:
-    """Take out an `or` at either end of the words (one between filters); whether there was one."""
-    ends = len(words)
+def _dangling_or_taken_out(words: list[str]) -> bool:
+    """Take out each `or` at either end of the words (one between filters); whether any was."""
+    before = len(words)
     while words and words[-1].lower() == "or":
         words.pop()
     while words and words[0].lower() == "or":
         words.pop(0)
-    return len(words) < ends
+    return len(words) < before
 
 
 # The start of an address of an arXiv paper's page or PDF.
