@@ -255,6 +255,10 @@ class Search:
     problems: list[str] = field(default_factory=list)
     listing_filter: bool = False
     ranked_subset: bool = False
+    # The query's words are all too common to search for (the problem says which).
+    only_common_words: bool = False
+    # The query is this arXiv id.
+    arxiv_id: str = ""
     rank_candidates: str = ""
     papers: QuerySet | None = None
     sort: str = "relevance"
@@ -299,7 +303,7 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     if paper_id := _arxiv_reference(result.text):
         papers = papers.filter(arxiv_id=paper_id)
         result.readings.insert(0, f"arXiv id {paper_id}")
-        result.text = ""
+        result.arxiv_id, result.text = paper_id, ""
     if result.text:
         result.readings.insert(0, f"text “{_QUOTED.sub(r'‘\1’', result.text)}”")
         papers = _rank_candidates(papers, result)
@@ -392,6 +396,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
             f"{_listed(words.ignored)} {'is' if len(words.ignored) == 1 else 'are'} too common "
             "to search for: add a word that says what the papers are about"
         )
+        result.only_common_words = True
         return filtered.none()
     query = _match_query(result)
     matching = filtered.filter(search_vector=query)

@@ -341,6 +341,12 @@ def test_an_arxiv_id_or_its_address_finds_that_paper(reader_client, workspace, t
     assert "Cites 1706.03762" not in response.text
 
 
+def test_an_arxiv_id_no_paper_has_says_so(reader_client, workspace):
+    response = results_page(reader_client, workspace, "2503.99999")
+
+    assert "No paper here has the arXiv id 2503.99999: papers come in with" in response.text
+
+
 def test_an_arxiv_id_no_paper_has_finds_none_and_a_near_one_is_not_guessed(scope):
     Paper.objects.create(title="Attention Is All You Need", arxiv_id="1706.03762", abstract="")
 
@@ -1050,7 +1056,7 @@ def test_a_query_of_stop_words_only_matches_nothing_without_reading_papers(
         response = results_page(reader_client, workspace, "The of")
 
     assert "“the” and “of” are too common to search for" in response.text
-    assert "No paper matches all of it" in response.text
+    assert "No paper matches all of it" not in response.text
     assert not [q for q in captured.captured_queries if "search_vector" in q["sql"]]
     # With a word that says what the papers are about, they are found.
     assert "too common" not in results_page(reader_client, workspace, "the models").text
