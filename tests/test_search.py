@@ -350,7 +350,8 @@ def test_an_arxiv_id_no_paper_has_says_so(reader_client, workspace):
 def test_an_arxiv_id_no_paper_has_finds_none_and_a_near_one_is_not_guessed(scope):
     Paper.objects.create(title="Attention Is All You Need", arxiv_id="1706.03762", abstract="")
 
-    assert titles("1706.03762 tag:nonexistent", scope) == []
+    assert titles("1706.03762 -tag:unread", scope) == ["Attention Is All You Need"]
+    assert titles("1706.03762 tag:unread", scope) == []
     # A spreadsheet drops an id's trailing zero; a person typing it leaves out a digit.
     assert titles("2503.1173", scope) == []
     assert search("2503.1173", scope=scope).readings == ["arXiv id 2503.1173"]
