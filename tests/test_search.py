@@ -345,6 +345,9 @@ def test_an_arxiv_id_no_paper_has_says_so(reader_client, workspace):
     response = results_page(reader_client, workspace, "2503.99999")
 
     assert "No paper here has the arXiv id 2503.99999: papers come in with" in response.text
+    with_a_filter = results_page(reader_client, workspace, "2503.99999 year:2025").text
+    assert "No paper here has" not in with_a_filter
+    assert "No paper matches all of it" in with_a_filter
 
 
 def test_an_arxiv_id_no_paper_has_finds_none_and_a_near_one_is_not_guessed(scope):
