@@ -114,6 +114,38 @@ def test_a_first_load_matches_papers_its_earlier_batches_wrote(
     assert ImportJob.objects.get().papers_created.count() == 15
 
 
+@pytest.mark.parametrize("into", ["an empty table", "a table of other papers"])
+def test_a_paper_listed_under_two_titles_is_found_by_either_in_a_later_batch(
+    small_batches, tmp_path, into
+):
+    records = [json.loads(line) for line in DUMP.read_text().splitlines()[:12]]
+    if into == "a table of other papers":
+        before = tmp_path / "before.jsonl"
+        before.write_text("".join(json.dumps(record) + "\n" for record in records[6:]))
+        import_listing(str(before))
+    renamed = {**records[0], "title": "A Revised Title for the First Paper"}
+    id_less = {key: value for key, value in renamed.items() if key != "id"}
+    lines = [
+        records[0],  # line 1: the paper, under its own title
+        renamed,  # line 2: the same paper by its id, under another title
+        *records[1:6],  # lines 3-7: so that the next line is read in a later batch
+        id_less,  # line 8: no id, the title of line 2
+    ]
+    dump = tmp_path / "two-titles.jsonl"
+    dump.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    papers_before = Paper.objects.count()
+
+    stdout, stderr = import_listing(str(dump))
+
+    assert stdout.splitlines()[-1].startswith("6 papers: 6 created, 0 updated, 0 unchanged")
+    assert Paper.objects.count() == papers_before + 6
+    assert Paper.objects.get(arxiv_id=records[0]["id"]).title == records[0]["title"]
+    assert "two-titles.jsonl:8: same paper as line 1 " in stderr
+    again, _ = import_listing(str(dump))
+    assert Paper.objects.count() == papers_before + 6
+    assert again.splitlines()[-1].startswith("6 papers: 0 created, 0 updated, 6 unchanged")
+
+
 def foreign_keys() -> set[tuple[str, str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(

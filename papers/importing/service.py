@@ -661,6 +661,10 @@ def _upsert_papers(
     # the COPY of new papers stays open from one batch to the next.
     seen = SeenFilter()
     met, made = PaperSet(), PaperSet()
+    # The titles a paper was met under besides the one it is stored under
+    # (the same id under a revised title, say): later batches look titles up
+    # in the table, which knows only the stored one. Few in any file.
+    other_titles: dict[str, _Paper] = {}
     groups: dict[date | None, int] = {}
     created = 0
     # The search indexes' definitions, once dropped to be built again at the end.
@@ -686,7 +690,9 @@ def _upsert_papers(
             by_id, by_key = {}, {}
             if ids or wanted_keys:
                 new_papers.close()
-                by_id, by_key = _existing_papers(ids, wanted_keys, met=met, made=made)
+                by_id, by_key = _existing_papers(
+                    ids, wanted_keys, met=met, made=made, other_titles=other_titles
+                )
             batch_entries: list[_Entry] = []
             to_create: list[tuple[_Paper, PaperRecord, str]] = []
             # The known papers this batch writes to: the first record of
@@ -699,13 +705,14 @@ def _upsert_papers(
                 entry = _Entry(
                     record.line, day_of(record), group, record.rank, paper, Outcome.UNCHANGED
                 )
+                met_before = paper is not None and paper.met
                 if paper is None:
                     entry.paper = paper = _Paper(
                         pk=None, arxiv_id=record.arxiv_id or None, created=True
                     )
                     to_create.append((paper, record, key))
                     entry.outcome = Outcome.CREATED
-                elif paper.met:
+                elif met_before:
                     entry.outcome = _link_again(paper, record, linked)
                 else:
                     # Unchanged unless the UPDATE below finds that the record changes the paper.
@@ -720,6 +727,8 @@ def _upsert_papers(
                 named = by_key.get(key)
                 if named is None or not named.met:
                     by_key[key] = paper
+                    if met_before:
+                        other_titles[key] = paper
             new_papers.write(to_create)
             vocabulary.add([(record.title, record.abstract) for _, record, _ in to_create])
             created += len(to_create)
@@ -904,13 +913,20 @@ def _link_again(paper: _Paper, record: PaperRecord, linked: set[_Paper]) -> Outc
 
 
 def _existing_papers(
-    ids: set[str], keys: set[str], *, met: PaperSet, made: PaperSet
+    ids: set[str],
+    keys: set[str],
+    *,
+    met: PaperSet,
+    made: PaperSet,
+    other_titles: dict[str, _Paper],
 ) -> tuple[dict[str, _Paper], dict[str, _Paper]]:
     """The stored papers that `ids` and title `keys` name, this import's among them.
 
     A title key can name several papers (titles are not unique): it names
     the first this import met under it, else the oldest, so that a title
-    shared by several papers always resolves to the same one.
+    shared by several papers always resolves to the same one. A paper this
+    import met under a title it is not stored under is in `other_titles`,
+    and was the first met under that title.
     """
     known: dict[int, _Paper] = {}
 
@@ -929,6 +945,10 @@ def _existing_papers(
         candidate, first = paper(pk, arxiv_id), by_key.get(key)
         if first is None or (candidate.met and not first.met):
             by_key[key] = candidate
+    if aliased := {key: other_titles[key].pk for key in keys & other_titles.keys()}:
+        stored = Paper.objects.filter(pk__in=aliased.values()).values_list("pk", "arxiv_id")
+        papers = {pk: paper(pk, arxiv_id) for pk, arxiv_id in stored}
+        by_key.update((key, papers[pk]) for key, pk in aliased.items())
     return by_id, by_key
 
 
