@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
-from difflib import SequenceMatcher
+from difflib import SequenceMatcher, get_close_matches
 from typing import NamedTuple
 
 from django.contrib.postgres.search import (
@@ -284,6 +284,8 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
         result.listing_filter = True
     for token in tokens:
         if not _is_filter(token):
+            if problem := _not_a_filter(token):
+                result.problems.append(problem)
             words.append(token)
             continue
         match = _FILTER.match(token)
@@ -350,6 +352,29 @@ def _arxiv_reference(text: str) -> str | None:
 
 def _is_filter(token: str) -> bool:
     return bool((match := _FILTER.match(token)) and match["name"] in FILTERS)
+
+
+def _not_a_filter(token: str) -> str:
+    """What to tell the reader of a word written as a filter Papershelf does not have.
+
+    `tags:x` or `sort:title` would otherwise be searched as text without a
+    word of why nothing matches. An address (`https://...`) and an arXiv id
+    (`arxiv:2503.11731`) are not filters gone wrong.
+    """
+    match = _FILTER.match(token)
+    if match is None or match["name"] == "arxiv" or match["value"].startswith("/"):
+        return ""
+    if match["name"] == "sort":
+        return (
+            f"“{token}”: the order is chosen in the menu beside the search box,"
+            " so it was searched as text"
+        )
+    unknown = f"“{token}”: there is no “{match['name']}:” filter"
+    if close := get_close_matches(match["name"], FILTERS, n=1, cutoff=0.7):
+        meant = f"{match['negated']}{close[0]}:{match['value']}"
+        return f"{unknown} (did you mean “{meant}”?), so it was searched as text"
+    names = get_text_list([f"{name}:" for name in FILTERS], "and")
+    return f"{unknown}, so it was searched as text; the filters are {names}"
 
 
 RANK_CANDIDATES = 150
@@ -925,7 +950,8 @@ def did_you_mean(text: str) -> str:
     shares few trigrams with the right word, so the final choice is by
     edit similarity among them, then by how common the word is.
     """
-    words = re.findall(r"[^\W\d_]{3,}", text.lower())
+    # Not a word written as a filter Papershelf lacks (`tags:x`): the page names those.
+    words = re.findall(r"[^\W\d_]{3,}", re.sub(r"\S*:\S*", " ", text.lower()))
     known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
     corrected = text
     for word in set(words) - known:

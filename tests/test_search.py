@@ -278,6 +278,22 @@ def test_malformed_filters_are_searched_as_text_and_explained(scope):
     assert any("year takes four digits" in problem for problem in found.problems)
 
 
+def test_a_filter_name_papershelf_does_not_have_is_searched_as_text_and_named(
+    reader_client, workspace, sample_listing
+):
+    html = results_page(reader_client, workspace, "tags:rnn sort:title author:cho recurrent").text
+
+    assert "“tags:rnn”: there is no “tags:” filter (did you mean “tag:rnn”?)" in html
+    assert "“author:cho”: there is no “author:” filter, so it was searched as text" in html
+    assert "the filters are tag:, status:, listing:, has:, by:, list: and year:" in html
+    assert "“sort:title”: the order is chosen in the menu beside the search box" in html
+    # Nor are they words for "did you mean" to correct (to “task:rnn”, say).
+    assert "Did you mean" not in html
+    # Addresses and ids are not filters that went wrong.
+    for query in ("https://example.org/paper", "arxiv:2503.11731", "recurrent"):
+        assert "there is no" not in results_page(reader_client, workspace, query).text
+
+
 @pytest.mark.parametrize(
     "hostile",
     [
