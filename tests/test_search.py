@@ -916,8 +916,9 @@ def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enou
 ):
     """The search index's sample (one paper in ten, by id) may give the papers to rank.
 
-    Only when it holds more than can be ranked: a match outside it is never
-    left out of a search that has room for every match.
+    Only when it holds enough to tell that more match than can be ranked: a
+    match outside it is never left out of a search that has room for every
+    match.
     """
     from papers import search as search_module
     from papers.models import SEARCH_SAMPLE_EVERY
@@ -954,6 +955,38 @@ def test_a_rare_words_matches_come_from_the_index_sample_only_when_it_holds_enou
     assert len(shown) == 2 and shown <= set(in_sample)
     # Whether the sample had enough is decided inside the one statement.
     assert statements() == from_every_paper
+
+
+def test_a_sample_that_tells_more_match_than_are_ranked_gives_the_papers_to_rank(
+    scope, monkeypatch
+):
+    """Fewer than a search ranks, but ten times as many would be twice as many: enough."""
+    from papers import search as search_module
+    from papers.models import SEARCH_SAMPLE_EVERY
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 20)  # 21 asked for, 5 are enough
+    first = Paper.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    base = (first // SEARCH_SAMPLE_EVERY + 1) * SEARCH_SAMPLE_EVERY
+
+    def weevil_papers(pks) -> list[int]:
+        pks = list(pks)
+        for pk in pks:
+            title = f"A field study {pk}"
+            Paper.objects.create(
+                id=pk, title=title, title_key=title_key(title), abstract="The zyzzyva weevil."
+            )
+        return pks
+
+    outside = weevil_papers(base + SEARCH_SAMPLE_EVERY * n + 1 for n in range(30))
+    in_sample = weevil_papers(base + SEARCH_SAMPLE_EVERY * n for n in range(4))
+    shown = {paper.pk for paper in search("zyzzyva", scope=scope).papers}
+    assert len(shown) == 20 and shown & set(outside)
+
+    in_sample += weevil_papers([base + SEARCH_SAMPLE_EVERY * 4])
+    found = search("zyzzyva", scope=scope)
+
+    assert found.ranked_subset
+    assert {paper.pk for paper in found.papers} == set(in_sample)
 
 
 @pytest.mark.parametrize("query", ["models", "learning models"])
