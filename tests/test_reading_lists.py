@@ -164,6 +164,48 @@ def test_moving_an_item_with_htmx_keeps_what_the_page_showed(reader_client, read
     assert f'hx-post="{move_url}"' in swapped
 
 
+def test_a_long_list_shows_its_first_items_and_loads_more(
+    reader_client, team, built, monkeypatch, client
+):
+    from papers.views import lists
+
+    monkeypatch.setattr(lists, "ITEMS_SHOWN", 2)
+    page = reverse("list_detail", args=[team.slug, built.pk])
+
+    first = reader_client.get(page).text
+    more = reader_client.get(page, {"shown": "4"}).text
+
+    assert TITLES[1] in first and TITLES[2] not in first
+    assert 'hx-get="?shown=4"' in first and "(2 of 3 shown)" in first
+    # The last item shown can move down: an item follows it.
+    assert first.count(" disabled>↓") == 0
+    assert TITLES[2] in more and "Load more" not in more
+    assert more.count(" disabled>↓") == 1
+    built.public_token = "public-token-for-tests"
+    built.save()
+    public = client.get(reverse("public_list", args=[built.public_token])).text
+    assert TITLES[2] not in public and "(2 of 3 shown)" in public and "3 papers" in public
+
+
+@pytest.mark.parametrize(("shown", "items"), [("", 2), ("4", 3)])
+def test_a_change_to_a_list_shows_as_many_items_as_the_page_did(
+    reader_client, team, built, monkeypatch, shown, items
+):
+    from papers.views import lists
+
+    monkeypatch.setattr(lists, "ITEMS_SHOWN", 2)
+    first = built.items.get(position=1)
+
+    swapped = reader_client.post(
+        reverse("item_move", args=[team.slug, built.pk, first.pk]),
+        {"direction": "down", "shown": shown},
+        headers={"HX-Request": "true"},
+    ).text
+
+    assert order(built) == [TITLES[1], TITLES[0], TITLES[2]]
+    assert swapped.count("data-item=") == items
+
+
 def export(client, team, reading_list, fmt: str) -> str:
     response = client.get(reverse("list_export", args=[team.slug, reading_list.pk, fmt]))
     assert response.status_code == 200

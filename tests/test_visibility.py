@@ -281,3 +281,34 @@ def test_forged_list_and_item_ids_are_refused(client, world):
     assert add_to_other_list.status_code == 422
     assert world.other_list.items.count() == 1
     assert ListItem.objects.filter(pk=world.other_item.pk).exists()
+
+
+# Digits that are not ASCII ("²" is a digit to str.isdigit, not to int()),
+# a number past any id, and one longer than int() reads.
+NOT_IDS = ["²", "١٢", "1" * 30, "9" * 5000]
+
+
+@pytest.mark.parametrize("value", NOT_IDS)
+def test_ids_and_numbers_that_are_not_plain_digits_are_refused_not_a_server_error(
+    client, world, value
+):
+    client.force_login(world.users["owner"])
+    team = world.team.slug
+    items_before = list(world.reading_list.items.values_list("pk", "position"))
+    taggings_before = Tagging.objects.count()
+
+    posts = {
+        reverse("list_add", args=[team]): {"list": value, "paper": world.extra_paper.pk},
+        reverse("bulk_tag", args=[team]): {"paper": value, "name": "friday"},
+        reverse("list_reorder", args=[team, world.reading_list.pk]): {"item": [value]},
+        reverse("note_add", args=[team, world.paper.pk]): {"body": "Yes.", "parent": value},
+        reverse("tag_merge", args=[team, world.tag.pk]): {"into": value},
+    }
+    answers = {url: client.post(url, data).status_code for url, data in posts.items()}
+    shown = client.get(reverse("list_detail", args=[team, world.reading_list.pk]), {"shown": value})
+
+    assert all(status in (302, 404, 422) for status in answers.values()), answers
+    assert shown.status_code == 200
+    assert list(world.reading_list.items.values_list("pk", "position")) == items_before
+    assert Tagging.objects.count() == taggings_before
+    assert not Note.objects.filter(body="Yes.").exists()

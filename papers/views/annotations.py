@@ -14,6 +14,7 @@ from accounts.models import EDITORS
 from papers import anchoring, services
 from papers.models import RELATED_PAPER_VECTORS, Note, Paper, ReadingState, Tag
 from papers.views.listing import paper_context, paper_page
+from papers.views.params import number, numbers
 from papers.views.responses import action_response, back_to
 from papers.views.rows import decorate_rows, row_context
 
@@ -135,7 +136,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     if parent_id := request.POST.get("parent"):
         parent = get_object_or_404(
             Note.objects.for_user(request.user).filter(workspace=request.workspace, paper=paper),
-            pk=parent_id if parent_id.isdigit() else 0,
+            pk=number(parent_id),
         )
     anchor, field, error = _anchor(paper, request.POST)
     visibility = request.POST.get("visibility", Note.Visibility.WORKSPACE)
@@ -203,8 +204,7 @@ def note_delete(request: HttpRequest, note_id: int) -> HttpResponse:
 @workspace_view(roles=EDITORS)
 def papers_bulk_tag(request: HttpRequest) -> HttpResponse:
     """Tag the papers selected on a result page, all at once."""
-    ids = [value for value in request.POST.getlist("paper") if value.isdigit()]
-    papers = list(Paper.objects.filter(pk__in=ids))
+    papers = list(Paper.objects.filter(pk__in=numbers(request.POST.getlist("paper"))))
     message, error = "", ""
     if not papers:
         error = "Select at least one paper to tag."

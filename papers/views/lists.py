@@ -31,10 +31,15 @@ from papers.models import (
 )
 from papers.search import Scope, search
 from papers.views.links import ids_url
+from papers.views.params import number, numbers
 from papers.views.responses import action_response, back_to
 from papers.views.rows import tag_papers
 
 EXPORT_LIMIT = 5000
+# A list's page shows its first items, this many more at each "Show more":
+# a list that took a whole search (up to EXPORT_LIMIT papers) at once took
+# 450 ms to show its 2,000 items, and as long again after each move.
+ITEMS_SHOWN = 50
 
 
 def _lists(request: HttpRequest):
@@ -62,14 +67,14 @@ def _with_years(papers):
 
 
 def list_entries(
-    reading_list: ReadingList, *, for_export: bool = False
+    reading_list: ReadingList, *, for_export: bool = False, limit: int | None = None
 ) -> list[exports.ExportEntry]:
-    """The list's items with what the workspace shares about each paper.
+    """The list's items (the first `limit` of them) with what the workspace shares about each paper.
 
     An export also gives each paper a year (the pages show none), which
     looks up each paper's latest listing.
     """
-    items = list(reading_list.items.select_related("added_by").order_by("position"))
+    items = list(reading_list.items.select_related("added_by").order_by("position")[:limit])
     papers = Paper.objects.filter(pk__any={item.paper_id for item in items})
     # A page shows a paper's title and arXiv id; an export gives every field.
     papers = _with_years(papers) if for_export else papers.only("title", "arxiv_id")
@@ -109,13 +114,34 @@ def _by_paper(rows: Iterable[Note | ReadingState]) -> dict[int, list]:
     return grouped
 
 
-def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[exports.ExportEntry]:
-    """The list's items as its page shows them to a member.
+def items_shown(request: HttpRequest, reading_list: ReadingList) -> dict:
+    """How many of the list's first items its page shows (`shown`), of how many (`total`).
+
+    As many as the page asks for, at least ITEMS_SHOWN: a page that showed
+    more shows as many again after a change. `more` says whether items
+    follow them; `next_shown` is what "Show more" asks for.
+    """
+    asked = request.POST.get("shown") if request.method == "POST" else request.GET.get("shown")
+    shown = max(ITEMS_SHOWN, number(asked))
+    total = reading_list.items.count()
+    return {
+        "shown": shown,
+        "total": total,
+        "total_text": f"{total:,}",
+        "more": total > shown,
+        "next_shown": shown + ITEMS_SHOWN,
+    }
+
+
+def _entries_shown(
+    request: HttpRequest, reading_list: ReadingList, limit: int
+) -> list[exports.ExportEntry]:
+    """The list's first `limit` items as its page shows them to a member.
 
     Each paper with its link and the workspace's tags of it, who in the
     workspace has which status, and the item's links.
     """
-    entries = list_entries(reading_list)
+    entries = list_entries(reading_list, limit=limit)
     papers = [entry.paper for entry in entries]
     tag_papers(request, papers)
     # Who has which status, as the page says it ("ada: to read").
@@ -138,6 +164,11 @@ def _entries_shown(request: HttpRequest, reading_list: ReadingList) -> list[expo
         entry.move_url = move_url(entry.item.pk)
         entry.remove_url = remove_url(entry.item.pk)
     return entries
+
+
+def _items(request: HttpRequest, reading_list: ReadingList) -> dict:
+    shown = items_shown(request, reading_list)
+    return {**shown, "entries": _entries_shown(request, reading_list, shown["shown"])}
 
 
 @workspace_view()
@@ -167,7 +198,7 @@ def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     reading_list = _list(request, list_id)
     context = {
         "reading_list": reading_list,
-        "entries": _entries_shown(request, reading_list),
+        **_items(request, reading_list),
         "description": render_markdown(reading_list.description),
         "feed_url": request.build_absolute_uri(
             reverse("list_feed", args=[reading_list.feed_token])
@@ -190,11 +221,7 @@ def _items_response(request, reading_list, *, message="", error="") -> HttpRespo
     return action_response(
         request,
         template="papers/list.html#items",
-        context={
-            "reading_list": reading_list,
-            "entries": _entries_shown(request, reading_list),
-            "error": error,
-        },
+        context={"reading_list": reading_list, **_items(request, reading_list), "error": error},
         fallback=_list_url(reading_list),
         message=message,
         error=error,
@@ -227,15 +254,15 @@ def list_delete(request: HttpRequest, list_id: int) -> HttpResponse:
 @workspace_view(roles=EDITORS)
 def list_add(request: HttpRequest) -> HttpResponse:
     """Add a paper, the selected papers, or a whole search to a list."""
-    list_id = request.POST.get("list", "")
-    reading_list = _lists(request).filter(pk=list_id if list_id.isdigit() else 0).first()
+    reading_list = _lists(request).filter(pk=number(request.POST.get("list"))).first()
     fallback = reverse("workspace_papers", args=[request.workspace.slug])
     if "q" in request.POST:
         found = search(request.POST["q"], scope=Scope(request.user, request.workspace))
         papers = list(found.papers[:EXPORT_LIMIT])
     else:
-        ids = [value for value in request.POST.getlist("paper") if value.isdigit()]
-        papers = list(Paper.objects.filter(pk__in=ids).order_by("pk"))
+        papers = list(
+            Paper.objects.filter(pk__in=numbers(request.POST.getlist("paper"))).order_by("pk")
+        )
     message, error = "", ""
     if reading_list is None:
         error = "Choose a reading list."
@@ -299,7 +326,7 @@ def item_remove(request: HttpRequest, list_id: int, item_id: int) -> HttpRespons
 @workspace_view(roles=EDITORS)
 def list_reorder(request: HttpRequest, list_id: int) -> HttpResponse:
     reading_list = _list(request, list_id)
-    ids = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+    ids = numbers(request.POST.getlist("item"))
     services.list_reorder(reading_list=reading_list, item_ids=ids)
     return _items_response(request, reading_list, message="New order saved.")
 
@@ -362,9 +389,11 @@ def papers_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def public_list(request: HttpRequest, token: str) -> HttpResponse:
     """The read-only page a list's public link shows: no log-in, nothing private."""
     reading_list = get_object_or_404(ReadingList.objects.public(token).select_related("workspace"))
+    shown = items_shown(request, reading_list)
     context = {
         "reading_list": reading_list,
-        "entries": list_entries(reading_list),
+        **shown,
+        "entries": list_entries(reading_list, limit=shown["shown"]),
         "description": render_markdown(reading_list.description),
     }
     response = render(request, "papers/public_list.html", context)

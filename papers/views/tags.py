@@ -9,6 +9,7 @@ from accounts.access import workspace_view
 from accounts.models import EDITORS
 from papers import services
 from papers.models import Tag
+from papers.views.params import number
 from papers.views.responses import action_response
 
 TAGS = "papers/tags.html#tag-table"
@@ -53,8 +54,7 @@ def tag_rename(request: HttpRequest, tag_id: int) -> HttpResponse:
 @workspace_view(roles=EDITORS)
 def tag_merge(request: HttpRequest, tag_id: int) -> HttpResponse:
     source = get_object_or_404(_workspace_tags(request), pk=tag_id)
-    into = request.POST.get("into", "")
-    target = _workspace_tags(request).filter(pk=into if into.isdigit() else 0).first()
+    target = _workspace_tags(request).filter(pk=number(request.POST.get("into"))).first()
     if target is None:
         return _tags_response(request, error="Choose a tag to merge into.", status_tag=source.pk)
     try:

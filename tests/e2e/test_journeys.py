@@ -124,3 +124,38 @@ def test_build_reorder_export_and_publish_a_list(live_server, browser, page):
     expect(reader.locator("h1")).to_have_text("Friday")
     expect(reader.locator("[data-item]")).to_have_count(3)
     outsider.close()
+
+
+def test_a_long_list_loads_more_and_keeps_showing_it_after_a_change(
+    live_server, page, monkeypatch
+):
+    from papers.views import lists
+
+    monkeypatch.setattr(lists, "ITEMS_SHOWN", 2)
+    import_listing(str(SAMPLE))
+    sign_up(page, live_server, "ada")
+    page.get_by_role("link", name="Lists", exact=True).click()
+    page.get_by_label("Title").fill("Friday")
+    page.get_by_role("button", name="Create list").click()
+    page.get_by_role("link", name="Papers", exact=True).click()
+    rows = page.locator("[data-paper-row]")
+    for index in range(3):
+        rows.nth(index).locator(".paper-row__select").check()
+    page.get_by_role("button", name="Add selected to list").click()
+    expect(page.locator("[role=status]").filter(has_text="Added 3 papers")).to_be_visible()
+    page.get_by_role("link", name="Lists", exact=True).click()
+    page.get_by_role("link", name="Friday").click()
+
+    items = page.locator("[data-item]")
+    expect(items).to_have_count(2)
+    second_title = items.nth(1).locator("h2").inner_text()
+    page.get_by_role("link", name="Load more").click()
+    expect(items).to_have_count(3)
+    expect(page.get_by_role("link", name="Load more")).to_have_count(0)
+
+    items.nth(1).get_by_role("button", name=f"Move {second_title} down").click()
+    expect(items.nth(2).locator("h2")).to_have_text(second_title)
+    expect(items).to_have_count(3)
+    items.nth(2).drag_to(items.first)
+    expect(items.first.locator("h2")).to_have_text(second_title)
+    expect(items).to_have_count(3)
