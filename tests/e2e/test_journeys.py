@@ -126,9 +126,7 @@ def test_build_reorder_export_and_publish_a_list(live_server, browser, page):
     outsider.close()
 
 
-def test_a_long_list_loads_more_and_keeps_showing_it_after_a_change(
-    live_server, page, monkeypatch
-):
+def test_a_long_list_loads_more_and_keeps_showing_it_after_a_change(live_server, page, monkeypatch):
     from papers.views import lists
 
     monkeypatch.setattr(lists, "ITEMS_SHOWN", 2)
