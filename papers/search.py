@@ -1091,7 +1091,7 @@ WITH pool AS (
            ) AS usage
      ORDER BY stem.lexeme, pool.word
 )
-SELECT word, ln(1 + greatest(papers.count, ndoc) / ndoc)
+SELECT word, ln(1 + greatest(papers.count, ndoc) / ndoc), ndoc
   FROM stemmed, (
        -- The planner's estimate: ANALYZE's papers per page, times the pages
        -- the table has now; counted while ANALYZE has seen no papers.
@@ -1132,8 +1132,17 @@ SELECT top.id, top.title,
 RELATED_CANDIDATES_SQL = """(
     SELECT id, %(weight_{index})s::float AS weight FROM papers_paper
      WHERE search_vector @@ plainto_tsquery('english', %(term_{index})s) AND id <> %(paper)s
+       {in_sample}
      LIMIT %(per_term)s
 )"""
+# A term's first papers are taken from the search index's sample (one paper
+# in SEARCH_SAMPLE_EVERY, the condition its partial index is built on) when
+# the term has enough papers for the sample to hold twice as many as are
+# taken. The index lists every paper of a term before giving the first: the
+# six terms of a paper at a million papers, 560 to 6,700 papers each, took
+# 6 of the 6.7 ms of the related papers, their lists in the sample a tenth.
+RELATED_IN_SAMPLE = f"AND mod(id, {SEARCH_SAMPLE_EVERY}) = 0"
+RELATED_SAMPLED_FROM = 2 * RELATED_PER_TERM * SEARCH_SAMPLE_EVERY
 
 
 @dataclass
@@ -1161,15 +1170,18 @@ def related_papers(paper: Paper, *, limit: int = 5) -> list[RelatedPaper]:
         weighted = cursor.fetchall()
     if not weighted:
         return []
-    terms = [term for term, _ in weighted]
+    terms = [term for term, _, _ in weighted]
     # Each term's sample is a statement of its own, so that the planner
     # sees the term and lets the index find its first papers.
     candidates = " UNION ALL ".join(
-        RELATED_CANDIDATES_SQL.format(index=index) for index in range(len(terms))
+        RELATED_CANDIDATES_SQL.format(
+            index=index, in_sample=RELATED_IN_SAMPLE if ndoc >= RELATED_SAMPLED_FROM else ""
+        )
+        for index, (_, _, ndoc) in enumerate(weighted)
     )
     parameters = {
         **{f"term_{index}": term for index, term in enumerate(terms)},
-        **{f"weight_{index}": weight for index, (_, weight) in enumerate(weighted)},
+        **{f"weight_{index}": weight for index, (_, weight, _) in enumerate(weighted)},
         "terms": terms,
         "any": " or ".join(terms),
         "paper": paper.pk,

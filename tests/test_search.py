@@ -607,6 +607,34 @@ def test_related_papers_share_the_rarest_words_first(db):
     assert common.pk in [other.pk for other in related[1:]]
 
 
+def test_the_papers_of_a_common_term_are_taken_from_the_index_sample(db, monkeypatch):
+    from papers import search as search_module
+    from papers.models import SEARCH_SAMPLE_EVERY
+    from papers.search import related_papers
+    from papers.services import search_terms_add
+
+    base = (Paper.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 100
+    base -= base % SEARCH_SAMPLE_EVERY
+
+    def paper(pk: int, title: str) -> Paper:
+        return Paper.objects.create(
+            id=pk, title=title, title_key=title_key(title), abstract="Numbats eat termites."
+        )
+
+    shown = paper(base + 1, "Numbat foraging")
+    others = [paper(base + 2 + n, f"Numbat survey {n}") for n in range(SEARCH_SAMPLE_EVERY * 2)]
+    search_terms_add(paper_ids=[shown.pk, *(other.pk for other in others)])
+    every = {other.pk for other in others}
+    assert {related.pk for related in related_papers(shown, limit=30)} == every
+
+    monkeypatch.setattr(search_module, "RELATED_SAMPLED_FROM", 1)  # every term is common
+    related = related_papers(shown, limit=30)
+
+    in_sample = {pk for pk in every if pk % SEARCH_SAMPLE_EVERY == 0}
+    assert {paper.pk for paper in related} == in_sample != set()
+    assert all("numbat" in paper.shared_terms for paper in related)
+
+
 def test_membership_in_another_workspace_does_not_widen_search(
     client, django_user_model, sample_listing
 ):
