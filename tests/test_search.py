@@ -1125,9 +1125,32 @@ def test_stop_words_do_not_make_a_query_look_rare(scope):
     assert _searched_words("the learning of").ignored == ["the", "of"]
     # The index looks a hyphenated word up whole, rarer than its parts: a
     # stop word there stays, and is not in the vocabulary.
-    assert _searched_words("in-context learning") == ([{"in", "context", "learning"}], [], 0)
+    in_context = _searched_words("in-context learning")
+    assert in_context[:3] == ([{"in", "context", "learning"}], [], 0)
     # A word the vocabulary has not seen: few papers, if any, hold it.
     assert _searched_words("learning qwxzvbn").density == 0
+
+
+@pytest.mark.parametrize(
+    "query", ["recurrent memory", "language models for long context", "attention transformer"]
+)
+def test_the_rarest_words_find_the_papers_checked_against_the_whole_query(
+    scope, monkeypatch, query
+):
+    """Looked up by their rarest word alone, the papers found are those of the whole query."""
+    from papers import search as search_module
+
+    with connection.cursor() as cursor:  # the planner's count of papers, as autovacuum would keep
+        cursor.execute("ANALYZE papers_paper")
+    monkeypatch.setattr(search_module, "LOOKED_UP_CANDIDATES", 0)  # never few enough
+    every_word = set(titles(query, scope))
+    monkeypatch.setattr(search_module, "LOOKED_UP_CANDIDATES", 10**9)  # the rarest is
+
+    with CaptureQueriesContext(connection) as captured:
+        rarest_word = set(titles(query, scope))
+
+    assert rarest_word == every_word != set()
+    assert any("ts_match_vq" in statement["sql"] for statement in captured.captured_queries)
 
 
 def test_a_query_of_stop_words_only_matches_nothing_without_reading_papers(
