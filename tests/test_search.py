@@ -1145,6 +1145,7 @@ def test_the_rarest_words_find_the_papers_checked_against_the_whole_query(
     monkeypatch.setattr(search_module, "LOOKED_UP_CANDIDATES", 0)  # never few enough
     every_word = set(titles(query, scope))
     monkeypatch.setattr(search_module, "LOOKED_UP_CANDIDATES", 10**9)  # the rarest is
+    monkeypatch.setattr(search_module, "LOOKED_UP_FROM", 0)  # and common enough
 
     with CaptureQueriesContext(connection) as captured:
         rarest_word = set(titles(query, scope))
