@@ -82,7 +82,8 @@ def test_team_invites_a_colleague_who_sees_the_shared_notes(live_server, browser
     expect(page.locator("table").nth(1)).to_contain_text("accepted by linus")
 
 
-def test_build_reorder_export_and_publish_a_list(live_server, browser, page):
+def open_a_list_of_three(page, live_server) -> None:
+    """Sign up, make the list "Friday" from the first three papers, and open it."""
     import_listing(str(SAMPLE))
     sign_up(page, live_server, "ada")
     page.get_by_role("link", name="Lists", exact=True).click()
@@ -99,6 +100,10 @@ def test_build_reorder_export_and_publish_a_list(live_server, browser, page):
 
     page.get_by_role("link", name="Lists", exact=True).click()
     page.get_by_role("link", name="Friday").click()
+
+
+def test_build_reorder_export_and_publish_a_list(live_server, browser, page):
+    open_a_list_of_three(page, live_server)
     items = page.locator("[data-item]")
     expect(items).to_have_count(3)
     first_title = items.first.locator("h2").inner_text()
@@ -130,19 +135,7 @@ def test_a_long_list_loads_more_and_keeps_showing_it_after_a_change(live_server,
     from papers.views import lists
 
     monkeypatch.setattr(lists, "ITEMS_SHOWN", 2)
-    import_listing(str(SAMPLE))
-    sign_up(page, live_server, "ada")
-    page.get_by_role("link", name="Lists", exact=True).click()
-    page.get_by_label("Title").fill("Friday")
-    page.get_by_role("button", name="Create list").click()
-    page.get_by_role("link", name="Papers", exact=True).click()
-    rows = page.locator("[data-paper-row]")
-    for index in range(3):
-        rows.nth(index).locator(".paper-row__select").check()
-    page.get_by_role("button", name="Add selected to list").click()
-    expect(page.locator("[role=status]").filter(has_text="Added 3 papers")).to_be_visible()
-    page.get_by_role("link", name="Lists", exact=True).click()
-    page.get_by_role("link", name="Friday").click()
+    open_a_list_of_three(page, live_server)
 
     items = page.locator("[data-item]")
     expect(items).to_have_count(2)
