@@ -36,7 +36,7 @@ from papers.views.responses import action_response, back_to
 from papers.views.rows import tag_papers
 
 EXPORT_LIMIT = 5000
-# A list's page shows its first items, this many more at each "Show more":
+# A list's page shows its first items, this many more at each "Load more":
 # a list that took a whole search (up to EXPORT_LIMIT papers) at once took
 # 450 ms to show its 2,000 items, and as long again after each move.
 ITEMS_SHOWN = 50
@@ -114,12 +114,12 @@ def _by_paper(rows: Iterable[Note | ReadingState]) -> dict[int, list]:
     return grouped
 
 
-def items_shown(request: HttpRequest, reading_list: ReadingList) -> dict:
+def _items_shown(request: HttpRequest, reading_list: ReadingList) -> dict:
     """How many of the list's first items its page shows (`shown`), of how many (`total`).
 
     As many as the page asks for, at least ITEMS_SHOWN: a page that showed
     more shows as many again after a change. `more` says whether items
-    follow them; `next_shown` is what "Show more" asks for.
+    follow them; `next_shown` is what "Load more" asks for.
     """
     asked = request.POST.get("shown") if request.method == "POST" else request.GET.get("shown")
     shown = max(ITEMS_SHOWN, number(asked))
@@ -167,7 +167,7 @@ def _entries_shown(
 
 
 def _items(request: HttpRequest, reading_list: ReadingList) -> dict:
-    shown = items_shown(request, reading_list)
+    shown = _items_shown(request, reading_list)
     return {**shown, "entries": _entries_shown(request, reading_list, shown["shown"])}
 
 
@@ -389,7 +389,7 @@ def papers_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def public_list(request: HttpRequest, token: str) -> HttpResponse:
     """The read-only page a list's public link shows: no log-in, nothing private."""
     reading_list = get_object_or_404(ReadingList.objects.public(token).select_related("workspace"))
-    shown = items_shown(request, reading_list)
+    shown = _items_shown(request, reading_list)
     context = {
         "reading_list": reading_list,
         **shown,

@@ -15,7 +15,8 @@ def number(value: str | None) -> int:
     """
     if not value or len(value) > len(str(LARGEST)) or not (value.isascii() and value.isdigit()):
         return 0
-    return int(value) if int(value) <= LARGEST else 0
+    found = int(value)
+    return found if found <= LARGEST else 0
 
 
 def numbers(values: Iterable[str]) -> list[int]:
