@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 
 def page_path(request: HttpRequest) -> dict:
@@ -9,10 +9,11 @@ def page_path(request: HttpRequest) -> dict:
 
     For an htmx request that is the page that sent it, not the request's own
     URL: a row swapped in after setting a status would otherwise send its
-    forms back to the status URL, which answers only posts.
+    forms back to the status URL, which answers only posts. Escaped here,
+    once: a page of rows writes it into every form.
     """
     htmx = getattr(request, "htmx", None)
-    return {"page_path": (htmx and htmx.current_url_abs_path) or request.get_full_path()}
+    return {"page_path": escape((htmx and htmx.current_url_abs_path) or request.get_full_path())}
 
 
 def csrf_input(request: HttpRequest) -> dict:
