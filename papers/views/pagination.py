@@ -31,11 +31,12 @@ class CappedPage(Page):
 class CappedPaginator(Paginator):
     """Pages of a queryset of papers, counted up to COUNT_LIMIT, estimated beyond.
 
-    The same pass over the matches that counts them keeps the ids of the
-    first `sample_size` (`sample`), for the page's facets to count over.
-    With `page_by_sample`, a page of matches that are all in the sample is
-    chosen among those ids (for a queryset of conditions; one that is a
-    list of ids already gains nothing). A page's rows are read from `rows`
+    The same pass over the matches that counts them keeps their ids
+    (`sample`: all of them up to COUNT_LIMIT, the first COUNT_LIMIT + 1
+    beyond), for the page's facets to count over. With `page_by_sample`, a
+    page of a count that is exact is chosen among those ids (for a queryset
+    of conditions; one that is a list of ids already gains nothing). A
+    page's rows are read from `rows`
     (the model's papers unless given), which may annotate what only the rows
     shown need.
     """
@@ -45,13 +46,11 @@ class CappedPaginator(Paginator):
         object_list,
         per_page,
         *,
-        sample_size: int = 0,
         page_by_sample: bool = False,
         rows=None,
         **kwargs,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
-        self.sample_size = sample_size
         self.page_by_sample = page_by_sample
         self.rows = object_list.model._default_manager.all() if rows is None else rows
 
@@ -73,9 +72,9 @@ class CappedPaginator(Paginator):
         # numbers psycopg would parse and dump every one of them in Python.
         with connections[ids.db].cursor() as cursor:
             cursor.execute(
-                "SELECT count(*), coalesce((array_agg(id))[1:%s], '{}')::text "
+                "SELECT count(*), coalesce(array_agg(id), '{}')::text "
                 f"FROM ({matching}) AS matches (id)",
-                [self.sample_size, *params],
+                params,
             )
             return cursor.fetchone()
 
@@ -106,7 +105,7 @@ class CappedPaginator(Paginator):
 
     @property
     def sample(self) -> str:
-        """The ids of up to `sample_size` matches, as a PostgreSQL array literal."""
+        """The ids of the matches counted, as a PostgreSQL array literal."""
         return self._matches[1]
 
     @property
@@ -147,7 +146,7 @@ class CappedPaginator(Paginator):
         matches = self.object_list
         if not self.capped and bottom >= self.count:
             return CappedPage([], number, self)
-        if self.page_by_sample and not self.capped and self.count <= self.sample_size:
+        if self.page_by_sample and not self.capped:
             # Every match is in the sample: the page sorts those. PostgreSQL
             # may otherwise walk the sort order's index and test each paper
             # against the filters, which reads the whole table when fewer
