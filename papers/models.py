@@ -43,17 +43,22 @@ class Paper(models.Model):
     (indexed, not unique: two arXiv papers can share a title).
     """
 
-    arxiv_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    # Unique, and indexed (both by constraints below, which unlike
+    # `unique=True` and `db_index=True` add no second index for `LIKE`
+    # patterns: nothing matches ids or title keys by pattern, and the import
+    # built each of those indexes again for nothing).
+    arxiv_id = models.CharField(max_length=32, null=True, blank=True)
     title = models.TextField()
-    title_key = models.TextField(db_index=True)
+    title_key = models.TextField()
     abstract = models.TextField()
     authors = models.JSONField(default=list, blank=True)
     url = models.URLField(max_length=500, blank=True)
     # Indexed: `year:` finds a year's papers without reading every paper.
     published = models.DateField(null=True, blank=True, db_index=True)
     # The date of the newest listing the paper is in, kept by the import service
-    # so that "newest first" is an index scan rather than a join per paper.
-    last_listed = models.DateField(null=True, blank=True, db_index=True)
+    # so that "newest first" is an index scan rather than a join per paper
+    # (`paper_newest`, which serves any other query of the date as well).
+    last_listed = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Indexed: a re-import asks whether any paper changed since a time.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -74,7 +79,11 @@ class Paper(models.Model):
     objects = PaperManager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["arxiv_id"], name="papers_paper_arxiv_id_key"),
+        ]
         indexes = [
+            models.Index(fields=["title_key"], name="paper_title_key"),
             GinIndex(fields=["search_vector"], name="paper_search_vector"),
             GinIndex(fields=["title_vector"], name="paper_title_vector"),
             # The vectors of one paper in SEARCH_SAMPLE_EVERY again, on their own:
@@ -144,7 +153,10 @@ class Listing(models.Model):
 class ListingEntry(models.Model):
     """A paper's position in a listing: "trending rank 3 on Mar 14" as data."""
 
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="entries")
+    # Not indexed alone: both unique constraints below begin with the listing.
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="entries")
     rank = models.PositiveIntegerField()
 
