@@ -46,8 +46,9 @@ class Paper(models.Model):
     # Unique, and indexed (both by constraints below, which unlike
     # `unique=True` and `db_index=True` add no second index for `LIKE`
     # patterns: nothing matches ids or title keys by pattern, and the import
-    # built each of those indexes again for nothing).
-    arxiv_id = models.CharField(max_length=32, null=True, blank=True)
+    # built each of those indexes again for nothing). Null, not empty, for
+    # a paper without one: the constraint holds many nulls, not two "".
+    arxiv_id = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     title = models.TextField()
     title_key = models.TextField()
     abstract = models.TextField()
