@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import Membership, Role
 from accounts.services import workspace_create
 from papers.importing.text import title_key
-from papers.models import Note, Paper, ReadingState, Tag, Tagging
+from papers.models import Note, Paper, ReadingState, SearchTerm, Tag, Tagging
 from papers.search import Scope, search
 from tests.conftest import SAMPLE, import_listing
 
@@ -652,8 +652,6 @@ def test_membership_in_another_workspace_does_not_widen_search(
 
 
 def test_reimport_adds_words_once(scope):
-    from papers.models import SearchTerm
-
     before = SearchTerm.objects.get(word="hypernetworks").ndoc
     import_listing(str(SAMPLE))
 
@@ -1129,6 +1127,20 @@ def test_stop_words_do_not_make_a_query_look_rare(scope):
     assert in_context[:3] == ([{"in", "context", "learning"}], [], 0)
     # A word the vocabulary has not seen: few papers, if any, hold it.
     assert _searched_words("learning qwxzvbn").density == 0
+
+
+def test_a_word_is_expected_as_often_as_its_stem(scope):
+    """The index matches stems: a form of a common word that few papers use is common too."""
+    from papers.search import _searched_words
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE papers_paper")
+    model = _searched_words("model")
+    modeled = _searched_words("modeled")
+
+    assert not SearchTerm.objects.filter(word="modeled").exists()
+    assert 0.2 < modeled.density == model.density < 1
+    assert _searched_words("qwxzvbn").density == 0
 
 
 @pytest.mark.parametrize(
