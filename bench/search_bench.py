@@ -398,8 +398,8 @@ def bench_user():
 
 
 def run_once(raw: str, sort: str, scope) -> tuple[int, dict[str, float]]:
-    from papers.models import Paper
-    from papers.search import headline, search
+    from papers.search import search
+    from papers.snippets import add_snippets
     from papers.views.pagination import CappedPaginator
 
     started = time.perf_counter()
@@ -412,11 +412,9 @@ def run_once(raw: str, sort: str, scope) -> tuple[int, dict[str, float]]:
     counted = time.perf_counter()
     rows = list(paginator.get_page(1).object_list)
     fetched = time.perf_counter()
-    # The page reads its rows with their snippets; here they are read apart,
-    # to show what the snippets cost.
-    if found.query is not None and rows:
-        snippets = Paper.objects.filter(pk__any={row.pk for row in rows})
-        list(snippets.annotate(headline=headline(found.query)).values_list("headline"))
+    # The snippets of the rows, apart, to show what they cost.
+    if found.text:
+        add_snippets(rows, found.text)
     done = time.perf_counter()
     return count, {
         "count": counted - searched,

@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.contrib.postgres.search import (
-    SearchHeadline,
     SearchQuery,
     SearchRank,
     TrigramSimilarity,
@@ -42,12 +41,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextField,
     Value,
     When,
 )
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import get_text_list
 from psycopg.errors import QueryCanceled
 
@@ -777,6 +773,11 @@ def _wanted_groups(text: str) -> list[set[str]]:
     return [group for group in groups if group]
 
 
+def wanted_words(text: str) -> set[str]:
+    """The words a query's matches hold: all but the excluded ones (`-word`) and `or`."""
+    return set().union(*_wanted_groups(text))
+
+
 def _share_of_any(groups: list[set[str]], share: dict[str, float]) -> float:
     """The share of papers (or titles) holding every word of at least one group.
 
@@ -997,55 +998,6 @@ def _ordered(papers: QuerySet, sort: str) -> QuerySet:
         # were sorted for the first page (0.5 s).
         return papers.order_by("title_key", "pk")
     return papers.order_by(F("last_listed").desc(nulls_last=True), "-pk")
-
-
-START, STOP = "\ue000", "\ue001"
-# ts_headline parses `<...>` as markup and drops it; abstracts are text, so
-# the characters markup is made of travel as private-use stand-ins instead.
-MARKUP, STAND_INS = "<>&", "\ue002\ue003\ue004"
-
-
-def headline(query: SearchQuery) -> SearchHeadline:
-    """A paper's best passage of its abstract for `query`, matches between START and STOP.
-
-    Annotated on the rows shown only (ts_headline parses the whole text),
-    as they are read: a statement of its own cost the page a round trip and
-    a query to compose. The abstract's markup characters go in as stand-ins.
-    """
-    return SearchHeadline(
-        Func(
-            F("abstract"),
-            Value(MARKUP),
-            Value(STAND_INS),
-            function="translate",
-            output_field=TextField(),
-        ),
-        query,
-        config="english",
-        start_sel=START,
-        stop_sel=STOP,
-        max_words=45,
-        min_words=20,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-    )
-
-
-def add_snippets(papers: list[Paper]) -> None:
-    """Give the papers read with a `headline` (see `headline`) their `snippet`, matches marked.
-
-    The abstract is escaped before the marks go in, so its text can never become markup.
-    """
-    for paper in papers:
-        if text := getattr(paper, "headline", ""):
-            paper.snippet = mark_snippet(text)
-
-
-def mark_snippet(headline: str) -> SafeString:
-    html = escape(headline).replace(START, "<mark>").replace(STOP, "</mark>")
-    for character, stand_in in zip(MARKUP, STAND_INS, strict=True):
-        html = html.replace(stand_in, escape(character))
-    return mark_safe(html)
 
 
 SUGGESTION_SIMILARITY = 0.35

@@ -17,13 +17,12 @@ from papers.models import (
 from papers.search import (
     SORTS,
     Scope,
-    add_snippets,
     closest_titles,
     did_you_mean,
-    headline,
     related_papers,
     search,
 )
+from papers.snippets import add_snippets
 from papers.views.lists import EXPORT_LIMIT
 from papers.views.pagination import CappedPaginator
 from papers.views.rows import decorate_rows
@@ -38,16 +37,12 @@ def papers(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "")
     found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
     # A search's text gives its matches as ids already (see papers.search).
-    paginator = CappedPaginator(
-        found.papers,
-        PAPERS_PER_PAGE,
-        page_by_sample=not found.text,
-        rows=Paper.objects.annotate(headline=headline(found.query)) if found.text else None,
-    )
+    paginator = CappedPaginator(found.papers, PAPERS_PER_PAGE, page_by_sample=not found.text)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)
-    add_snippets(rows)
+    if found.text:
+        add_snippets(rows, found.text)
     context = {
         "q": raw,
         "sort": sort if sort in SORTS else "",

@@ -35,10 +35,7 @@ class CappedPaginator(Paginator):
     (`sample`: all of them up to COUNT_LIMIT, the first COUNT_LIMIT + 1
     beyond), for the page's facets to count over. With `page_by_sample`, a
     page of a count that is exact is chosen among those ids (for a queryset
-    of conditions; one that is a list of ids already gains nothing). A
-    page's rows are read from `rows`
-    (the model's papers unless given), which may annotate what only the rows
-    shown need.
+    of conditions; one that is a list of ids already gains nothing).
     """
 
     def __init__(
@@ -47,12 +44,10 @@ class CappedPaginator(Paginator):
         per_page,
         *,
         page_by_sample: bool = False,
-        rows=None,
         **kwargs,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.page_by_sample = page_by_sample
-        self.rows = object_list.model._default_manager.all() if rows is None else rows
 
     def _ids(self, limit: int | None):
         # Only the ids: a search's relevance and rank annotations, computed
@@ -154,7 +149,9 @@ class CappedPaginator(Paginator):
             matches = matches.filter(pk__any=self.sample)
         names = list(matches.query.annotations)
         chosen = list(matches[bottom : bottom + self.per_page + 1].values_list("pk", *names))
-        rows = self.rows.in_bulk([pk for pk, *_ in chosen[: self.per_page]])
+        rows = self.object_list.model._default_manager.in_bulk(
+            [pk for pk, *_ in chosen[: self.per_page]]
+        )
         papers = []
         for pk, *values in chosen[: self.per_page]:
             row = rows[pk]
