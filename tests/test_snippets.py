@@ -65,6 +65,19 @@ def test_words_far_apart_are_shown_in_two_passages(reader_client, workspace):
     assert shown.endswith("filler99 <mark>Omega</mark> sets.")
 
 
+def test_passages_that_meet_are_shown_as_one(reader_client, workspace):
+    words = " ".join(f"filler{number}" for number in range(33))
+    Paper.objects.create(
+        title="Near", abstract=f"Alpha rises. {words} omega sets. {filler('after')}"
+    )
+
+    shown = snippets(reader_client, workspace, "alpha omega")["Near"]
+
+    assert shown.startswith("<mark>Alpha</mark> rises. filler0 ")
+    assert "filler32 <mark>omega</mark> sets. after0 " in shown
+    assert shown.count("…") == 1 and shown.endswith(" …")
+
+
 def test_stop_words_and_excluded_words_are_not_marked(reader_client, workspace):
     Paper.objects.create(title="Marked", abstract="The widgets of the gadget, not the gizmo.")
 
