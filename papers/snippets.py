@@ -3,12 +3,12 @@
 PostgreSQL's ts_headline parses every abstract shown, word by word, to
 find the words a query matches: 5-7 ms for the 25 rows of a page at any
 size, on this machine, while the page's search took 10. Python finds the
-same words in 1.5-3 ms, its statement included. An abstract's word matches a query's
-word when their stems meet, as the search index matches them; only the
-stems come from PostgreSQL, in one statement for the page: of the query's
-words, and of the abstracts' words that begin as one of them does (a
-word's stem begins as the word, but for its last letters: `studies`,
-`study` and `studied` are all `studi`).
+same words in 1.5-3 ms, its statement included. An abstract's word
+matches a query's word when their stems meet, as the search index
+matches them; only the stems come from PostgreSQL, in one statement for
+the page: of the query's words, and of the abstracts' words that begin
+as one of them does (a word's stem begins as the word, but for its last
+letters: `studies`, `study` and `studied` are all `studi`).
 """
 
 import re
@@ -38,7 +38,7 @@ def add_snippets(papers: Sequence[Paper], text: str) -> None:
 
     The others keep theirs: the abstract's beginning.
     """
-    wanted = set(wanted_words(text))
+    wanted = wanted_words(text)
     if not wanted:
         return
     prefixes = "|".join(sorted({re.escape(word[:PREFIX_LETTERS]) for word in wanted}))
@@ -51,7 +51,7 @@ def add_snippets(papers: Sequence[Paper], text: str) -> None:
         cursor.execute(_STEMS_SQL, [sorted(candidates | wanted)])
         stems = {word: frozenset(word_stems) for word, word_stems in cursor.fetchall()}
     searched = frozenset().union(*(stems[word] for word in wanted))
-    matching = {word: stems[word] & searched for word in candidates if stems[word] & searched}
+    matching = {word: shared for word in candidates if (shared := stems[word] & searched)}
     for paper in papers:
         if (snippet := abstracts[paper.pk].snippet(matching)) is not None:
             paper.snippet = snippet
