@@ -413,8 +413,7 @@ def run_once(raw: str, sort: str, scope) -> tuple[int, dict[str, float]]:
     rows = list(paginator.get_page(1).object_list)
     fetched = time.perf_counter()
     # The snippets of the rows, apart, to show what they cost.
-    if found.text:
-        add_snippets(rows, found.text)
+    add_snippets(rows, found.text)
     done = time.perf_counter()
     return count, {
         "count": counted - searched,

@@ -36,7 +36,7 @@ _STEMS_SQL = """SELECT word, tsvector_to_array(to_tsvector('english', word))
 def add_snippets(papers: Sequence[Paper], text: str) -> None:
     """Give each paper whose abstract holds a word of the query `text` its `snippet`.
 
-    The others keep theirs: the abstract's beginning.
+    The others keep theirs: the abstract's beginning. A query without words changes none.
     """
     wanted = wanted_words(text)
     if not wanted:

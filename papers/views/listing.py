@@ -41,8 +41,7 @@ def papers(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)
-    if found.text:
-        add_snippets(rows, found.text)
+    add_snippets(rows, found.text)
     context = {
         "q": raw,
         "sort": sort if sort in SORTS else "",
