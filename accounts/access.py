@@ -4,7 +4,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 
 from accounts.models import READERS, Membership
 
@@ -12,8 +11,10 @@ from accounts.models import READERS, Membership
 def workspace_view(*, roles: frozenset[str] = READERS) -> Callable:
     """Resolve the URL's workspace for the requesting user, needing one of `roles`.
 
-    Sets `request.workspace` and `request.membership`. Anyone else gets a 404,
-    never a 403: a workspace someone cannot use does not exist for them.
+    Sets `request.workspace`, `request.membership` and `request.my_workspaces`
+    (all the reader's workspaces, in the order of the header's switcher).
+    Anyone else gets a 404, never a 403: a workspace someone cannot use does
+    not exist for them.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -21,15 +22,21 @@ def workspace_view(*, roles: frozenset[str] = READERS) -> Callable:
         def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 raise Http404
-            # The membership and its workspace in one statement: every page asks.
-            membership = get_object_or_404(
-                Membership.objects.select_related("workspace"),
-                user=request.user,
-                role__in=list(roles),
-                workspace__slug=slug,
+            # Every page needs this membership and, for the header's switcher,
+            # the reader's other workspaces: one statement gives both.
+            memberships = list(
+                Membership.objects.filter(user=request.user)
+                .select_related("workspace")
+                .order_by("-workspace__is_personal", "workspace__name")  # Workspace's ordering
             )
+            membership = next(
+                (m for m in memberships if m.workspace.slug == slug and m.role in roles), None
+            )
+            if membership is None:
+                raise Http404
             request.membership = membership
             request.workspace = workspace = membership.workspace
+            request.my_workspaces = [m.workspace for m in memberships]
             if request.method == "GET" and request.user.last_workspace_id != workspace.pk:
                 request.user.last_workspace = workspace
                 request.user.save(update_fields=["last_workspace"])

@@ -7,7 +7,11 @@ def workspaces(request: HttpRequest) -> dict:
     """The header's workspace switcher: the person's workspaces and the current one."""
     if not request.user.is_authenticated:
         return {}
+    # A workspace's page has them already (accounts.access.workspace_view).
+    my_workspaces = getattr(request, "my_workspaces", None)
+    if my_workspaces is None:
+        my_workspaces = Workspace.objects.for_user(request.user)
     return {
-        "my_workspaces": Workspace.objects.for_user(request.user),
+        "my_workspaces": my_workspaces,
         "current_workspace": getattr(request, "workspace", None),
     }

@@ -176,10 +176,13 @@ def filter_listing(papers: QuerySet, value: str, negated: bool, scope: Scope):
     if negated:
         listed = Exists(ListingEntry.objects.filter(paper=OuterRef("pk"), listing=listing))
         return papers.filter(~listed), f"not in the listing of {day}"
+    return _in_listing(papers, listing), f"in the listing of {day}"
+
+
+def _in_listing(papers: QuerySet, listing: Listing | None) -> QuerySet:
     if listing is None:
-        return papers.none(), f"in the listing of {day}"
-    in_listing = papers.filter(entries__listing=listing).annotate(rank=F("entries__rank"))
-    return in_listing, f"in the listing of {day}"
+        return papers.none()
+    return papers.filter(entries__listing=listing).annotate(rank=F("entries__rank"))
 
 
 def _visible_notes(scope: Scope) -> QuerySet:
@@ -254,6 +257,8 @@ class Search:
     readings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     listing_filter: bool = False
+    # The latest listing, which an empty query shows.
+    listing: Listing | None = None
     ranked_subset: bool = False
     # The query's words are all too common to search for (the problem says which).
     only_common_words: bool = False
@@ -279,7 +284,8 @@ def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
     scope = replace(scope, with_phrase=any('"' in t for t in tokens if not _is_filter(t)))
     if not tokens:
         # No query: the latest listing, in rank order.
-        papers, _ = filter_listing(papers, "latest", False, scope)
+        result.listing = Listing.objects.latest_first().first()
+        papers = _in_listing(papers, result.listing)
         result.listing_filter = True
     for token in tokens:
         if not _is_filter(token):

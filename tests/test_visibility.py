@@ -6,13 +6,25 @@ Adding a view under /w/<slug>/ without a row here fails
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import EDITORS, OWNERS, READERS, Invitation, Membership, Role
 from accounts.services import invitation_create, workspace_create
-from papers.models import ListItem, Note, Paper, ReadingList, Tag, Tagging
+from papers.models import (
+    Listing,
+    ListingEntry,
+    ListItem,
+    Note,
+    Paper,
+    ReadingList,
+    ReadingState,
+    Tag,
+    Tagging,
+)
+from papers.services import reading_state_set
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +273,27 @@ def test_outsider_finds_nothing_of_the_workspace_anywhere(client, world):
     for path in ("/", reverse("workspace_papers", args=[world.other.slug])):
         response = client.get(path, follow=True)
         assert b"Vision group" not in response.content
+
+
+def test_a_shared_paper_shows_only_the_readers_own_tags_and_status(client, world):
+    """Papers are global: another workspace's tags and another person's status stay theirs."""
+    reading_state_set(user=world.users["owner"], paper=world.paper, status=ReadingState.Status.READ)
+    ListingEntry.objects.create(
+        listing=Listing.objects.create(name="Daily", date=date(2026, 3, 14)),
+        paper=world.paper,
+        rank=1,
+    )
+    client.force_login(world.users["outsider"])
+
+    for path in (
+        reverse("workspace_papers", args=[world.other.slug]),
+        world.paper.url_in(world.other),
+    ):
+        page = client.get(path).content.decode()
+        assert "A paper" in page
+        assert "vision-secret-tag" not in page
+        assert 'value="read" id="status-read-' in page
+        assert 'aria-pressed="true"' not in page
 
 
 def test_forged_list_and_item_ids_are_refused(client, world):

@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, render
 from accounts.access import workspace_view
 from papers import anchoring
 from papers.models import (
-    Listing,
     Note,
     Paper,
     ReadingList,
@@ -49,7 +48,7 @@ def papers(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "sorts": SORTS,
-        "listing": None if raw.strip() else Listing.objects.latest_first().first(),
+        "listing": found.listing,
         "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
         "my_lists": _reading_lists(request),
         "export_limit": f"{EXPORT_LIMIT:,}",

