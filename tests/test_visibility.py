@@ -276,7 +276,7 @@ def test_outsider_finds_nothing_of_the_workspace_anywhere(client, world):
 
 
 def test_a_shared_paper_shows_only_the_readers_own_tags_and_status(client, world):
-    """Papers are global: another workspace's tags and another person's status stay theirs."""
+    """Papers are global: other workspaces' tags and lists, others' statuses, stay theirs."""
     reading_state_set(user=world.users["owner"], paper=world.paper, status=ReadingState.Status.READ)
     ListingEntry.objects.create(
         listing=Listing.objects.create(name="Daily", date=date(2026, 3, 14)),
@@ -292,8 +292,11 @@ def test_a_shared_paper_shows_only_the_readers_own_tags_and_status(client, world
         page = client.get(path).content.decode()
         assert "A paper" in page
         assert "vision-secret-tag" not in page
+        assert '<option value="later">' not in page  # the team's tags are not suggested
+        assert "Vision list" not in page
         assert 'value="read" id="status-read-' in page
         assert 'aria-pressed="true"' not in page
+    assert ">Other list</option>" in page  # the paper page offers the reader's own lists
 
 
 def test_forged_list_and_item_ids_are_refused(client, world):

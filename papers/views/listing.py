@@ -7,12 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from accounts.access import workspace_view
 from papers import anchoring
-from papers.models import (
-    Note,
-    Paper,
-    ReadingList,
-    Tag,
-)
+from papers.models import Note, Paper
 from papers.search import (
     SORTS,
     Scope,
@@ -24,7 +19,7 @@ from papers.search import (
 from papers.snippets import add_snippets
 from papers.views.lists import EXPORT_LIMIT
 from papers.views.pagination import CappedPaginator
-from papers.views.rows import decorate_rows
+from papers.views.rows import decorate_rows, workspace_choices
 
 PAPERS_PER_PAGE = 25
 
@@ -49,8 +44,7 @@ def papers(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "sorts": SORTS,
         "listing": found.listing,
-        "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
-        "my_lists": _reading_lists(request),
+        **workspace_choices(request),
         "export_limit": f"{EXPORT_LIMIT:,}",
     }
     if request.htmx and request.htmx.target == "load-more":
@@ -172,17 +166,12 @@ def paper_context(request: HttpRequest, paper: Paper) -> dict:
         "title_segments": _segments(paper.title, anchored, Note.Field.TITLE),
         "abstract_segments": _segments(paper.abstract, anchored, Note.Field.ABSTRACT),
         "detached": [note for note in notes if note.detached],
-        "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
+        **workspace_choices(request),
         "related": related_papers(paper),
-        "my_lists": _reading_lists(request),
         "entries": paper.entries.select_related("listing").order_by(
             "-listing__date", "listing__name"
         ),
     }
-
-
-def _reading_lists(request: HttpRequest):
-    return ReadingList.objects.for_user(request.user).filter(workspace=request.workspace)
 
 
 def _segments(text: str, notes: list[Note], field: str) -> list[anchoring.Segment]:

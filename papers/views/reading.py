@@ -7,7 +7,7 @@ from django.shortcuts import render
 from accounts.access import workspace_view
 from accounts.models import User
 from papers.models import RELATED_PAPER_VECTORS, Note, ReadingState, Tag
-from papers.views.rows import STATUSES, decorate_rows
+from papers.views.rows import STATUSES, decorate_rows, workspace_choices
 
 NOTES_PER_PAGE = 30
 QUEUE_LENGTH = 200
@@ -34,7 +34,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "status": status,
         "counts": counts,
         "statuses": STATUSES,
-        "workspace_tags": Tag.objects.for_user(request.user).filter(workspace=request.workspace),
+        "workspace_tags": workspace_choices(request)["workspace_tags"],
     }
     return render(request, "papers/queue.html", context)
 
