@@ -66,6 +66,13 @@ def _with_years(papers):
     return papers.annotate(listed_on=Subquery(latest.values("listing__date")[:1]))
 
 
+_UNSHOWN_PAPER_FIELDS = [
+    f"paper__{field.name}"
+    for field in Paper._meta.concrete_fields
+    if field.name not in {"id", "title", "arxiv_id"}
+]
+
+
 def list_entries(
     reading_list: ReadingList, *, for_export: bool = False, limit: int | None = None
 ) -> list[exports.ExportEntry]:
@@ -74,11 +81,16 @@ def list_entries(
     An export also gives each paper a year (the pages show none), which
     looks up each paper's latest listing.
     """
-    items = list(reading_list.items.select_related("added_by").order_by("position")[:limit])
-    papers = Paper.objects.filter(pk__any={item.paper_id for item in items})
-    # A page shows a paper's title and arXiv id; an export gives every field.
-    papers = _with_years(papers) if for_export else papers.only("title", "arxiv_id")
-    papers = {paper.pk: paper for paper in papers}
+    items = reading_list.items.select_related("added_by").order_by("position")
+    if for_export:
+        # An export gives every field.
+        items = list(items[:limit])
+        papers = _with_years(Paper.objects.filter(pk__any={item.paper_id for item in items}))
+        papers = {paper.pk: paper for paper in papers}
+    else:
+        # A page shows a paper's title and arXiv id, read with the items.
+        items = list(items.select_related("paper").defer(*_UNSHOWN_PAPER_FIELDS)[:limit])
+        papers = {item.paper_id: item.paper for item in items}
     notes = _by_paper(
         Note.objects.shared_in(reading_list.workspace)
         .filter(paper__pk__any=set(papers))
