@@ -156,19 +156,20 @@ class CappedPaginator(Paginator):
 
 
 def _read_whole(chosen, names: list[str]) -> tuple[str, tuple]:
-    """SQL reading the rows of `chosen` (ids, then `names`) whole, in its order, with `names`.
+    """The statement reading whole the rows `chosen` picks, in its order, with its `names`.
 
-    Numbered as they come out of `chosen`'s own sort and limit, joined by
-    id to their table and returned in that order. A row's columns are those
-    the model's default manager reads (not the papers' search vectors).
+    `chosen` gives ids, then the values of `names`. Its rows are numbered as
+    they come out of its own sort and limit, joined by id to their table,
+    and returned in that order. A row has the columns the model's default
+    manager reads (not the papers' search vectors).
     """
     model = chosen.model
-    deferred, _ = model._default_manager.get_queryset().query.deferred_loading
+    fields, deferring = model._default_manager.get_queryset().query.deferred_loading
     quote = connections[chosen.db].ops.quote_name
     columns = [
         f"paper.{quote(field.column)}"
         for field in model._meta.concrete_fields
-        if field.name not in deferred
+        if field.primary_key or (field.name not in fields) == deferring
     ]
     sql, params = chosen.query.sql_with_params()
     renamed = ", ".join(quote(name) for name in ["chosen_id", *names])
