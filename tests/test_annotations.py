@@ -54,6 +54,22 @@ def test_a_tag_of_two_words_links_to_its_papers_from_rows_facets_and_the_tags_pa
     assert f'id="paper-{untagged.pk}"' not in found
 
 
+def test_a_rows_tags_and_the_tag_suggestions_are_in_alphabetical_order_whatever_the_case(
+    reader_client, workspace, paper
+):
+    for name in ("gamma", "Beta", "alpha"):
+        reader_client.post(url("tag_add", workspace, pk=paper.pk), {"name": name})
+
+    page = reader_client.get(url("workspace_papers", workspace)).text
+    meta = page[page.index(f'id="paper-meta-{paper.pk}"') :]
+    tag_list = meta[: meta.index("</ul>")]
+    suggestions = page[page.index('<datalist id="tag-options"') :]
+
+    shown = re.findall(r'<a class="tag__name" href="[^"]*">([^<]*)</a>', tag_list)
+    assert shown == ["alpha", "Beta", "gamma"]
+    assert re.findall(r'<option value="([^"]*)">', suggestions) == ["alpha", "Beta", "gamma"]
+
+
 def test_tag_names_are_unique_ignoring_case(reader_client, workspace, paper):
     other = Paper.objects.exclude(pk=paper.pk).first()
     reader_client.post(url("tag_add", workspace, pk=paper.pk), {"name": "LLM"})

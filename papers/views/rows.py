@@ -87,13 +87,14 @@ class RowTag:
     remove_url: str = ""
 
 
-# The workspace's tags of a page's papers by name, and the reader's statuses
+# The workspace's tags of a page's papers in the order of their names, whatever
+# their case (as the Tag model orders them), and the reader's statuses
 # of them, in one statement: as two ORM queries they cost a round trip and
 # the composing of a query more (the pages of rows at a million papers took
 # 17% less time with this and accounts.access's one statement). The tags are
 # those of a workspace the reader is a member of, the statuses their own.
 _TAGS_SQL = """
-SELECT tagging.paper_id, tag.id, tag.name, NULL
+SELECT tagging.paper_id, tag.id, tag.name, NULL, lower(tag.name) AS sort_key
   FROM papers_tagging tagging JOIN papers_tag tag ON tag.id = tagging.tag_id
  WHERE tag.workspace_id = %(workspace)s AND tagging.paper_id = ANY(%(ids)s::bigint[])
    AND EXISTS (SELECT FROM accounts_membership membership
@@ -101,7 +102,7 @@ SELECT tagging.paper_id, tag.id, tag.name, NULL
 """
 _STATUSES_SQL = """
 UNION ALL
-SELECT state.paper_id, NULL, NULL, state.status
+SELECT state.paper_id, NULL, NULL, state.status, NULL
   FROM papers_readingstate state
  WHERE state.user_id = %(user)s AND state.paper_id = ANY(%(ids)s::bigint[])
 """
@@ -113,7 +114,7 @@ def _attach_tags(
     """Attach `row_tags` and `page_url` to each paper; the reader's statuses if asked for."""
     tags: dict[int, list[RowTag]] = defaultdict(list)
     states: dict[int, str] = {}
-    sql = _TAGS_SQL + (_STATUSES_SQL if with_statuses else "") + "ORDER BY 3"
+    sql = _TAGS_SQL + (_STATUSES_SQL if with_statuses else "") + "ORDER BY sort_key, 3"
     parameters = {
         "workspace": request.workspace.pk,
         "user": request.user.pk,
@@ -121,7 +122,7 @@ def _attach_tags(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, parameters)
-        for paper_id, tag_id, name, status in cursor.fetchall():
+        for paper_id, tag_id, name, status, _ in cursor.fetchall():
             if status is None:
                 tags[paper_id].append(RowTag(tag_id, name))
             else:
