@@ -642,16 +642,11 @@ def explain(raw: str, scope) -> None:
 
     with CaptureQueriesContext(connection) as captured:
         run_once(raw, "", scope)
-    # The page query sorts the matches and takes at most a page of their
-    # ids and one more, which tells whether a next page follows (fewer when
-    # fewer match); counts, candidate ids, the rows read by id and the
-    # snippets are not sorted.
+    # The page query sorts the matches, takes at most a page of their ids
+    # and one more (which tells whether a next page follows), and reads
+    # those rows whole, numbered in their order (CappedPaginator.page).
     page_sql = next(
-        q["sql"]
-        for q in captured.captured_queries
-        if " ORDER BY " in q["sql"]
-        and (limit := re.search(r" LIMIT (\d+)$", q["sql"]))
-        and int(limit[1]) <= PAGE_SIZE + 1
+        q["sql"] for q in captured.captured_queries if "row_number() OVER ()" in q["sql"]
     )
     explain_sql(f"page query of {raw or '(empty)'!r}", page_sql)
 
