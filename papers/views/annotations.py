@@ -16,7 +16,7 @@ from papers.models import RELATED_PAPER_VECTORS, Note, Paper, ReadingState, Tag
 from papers.views.listing import paper_context, paper_page
 from papers.views.params import number, numbers
 from papers.views.responses import action_response, back_to
-from papers.views.rows import decorate_rows, row_context
+from papers.views.rows import decorate_rows, row_context, workspace_choices
 
 ROW = "papers/_rows.html#row-response"
 NOTES = "papers/_notes.html#notes-response"
@@ -32,7 +32,9 @@ def _row_response(request, paper, *, message="", error="") -> HttpResponse:
     return action_response(
         request,
         template=ROW,
-        context=row_context(request, paper, workspace_tags=_tags(request)),
+        context=row_context(
+            request, paper, workspace_tags=workspace_choices(request)["workspace_tags"]
+        ),
         fallback=_paper_url(request, paper),
         message=message,
         error=error,
@@ -227,7 +229,7 @@ def papers_bulk_tag(request: HttpRequest) -> HttpResponse:
     return action_response(
         request,
         template="papers/_rows.html#bulk-result",
-        context={"papers": papers, "workspace_tags": _tags(request)},
+        context={"papers": papers, "workspace_tags": workspace_choices(request)["workspace_tags"]},
         fallback=fallback,
         message=message,
         error=error,
