@@ -44,11 +44,11 @@ def papers(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "sorts": SORTS,
         "listing": found.listing,
-        **workspace_choices(request),
         "export_limit": f"{EXPORT_LIMIT:,}",
     }
     if request.htmx and request.htmx.target == "load-more":
         return render(request, "papers/papers.html#rows-page", context)
+    context.update(workspace_choices(request))  # the forms above and beside the rows
     context["facets"] = facets(request, paginator)
     if found.text and page.paginator.count < FEW_RESULTS:
         context["did_you_mean"] = did_you_mean(found.text)
