@@ -5,6 +5,8 @@ allow-list of tags and attributes, so neither a `<script>`, an `onerror=`
 nor a `javascript:` link can reach a page, whatever the Markdown says.
 """
 
+from functools import lru_cache
+
 import nh3
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
@@ -31,7 +33,16 @@ ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"
 
 
 def render_markdown(text: str) -> SafeString:
-    images = settings.NOTES_ALLOW_IMAGES
+    return _render(text, images=settings.NOTES_ALLOW_IMAGES)
+
+
+# A reading list's page renders each item's comment and shared notes on every
+# load: 0.15-0.3 ms each, 15 ms or more for 50 annotated items. The same text
+# always gives the same HTML, so each process keeps the last 512 it rendered
+# (a few lists' worth; at most about 25 MB were every one of them 20,000
+# characters, the longest a note or comment may be).
+@lru_cache(maxsize=512)
+def _render(text: str, *, images: bool) -> SafeString:
     tags, attributes = set(TAGS), {name: set(allowed) for name, allowed in ATTRIBUTES.items()}
     if images:
         tags.add("img")

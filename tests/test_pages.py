@@ -134,6 +134,43 @@ def test_latex_and_markup_in_titles_are_shown_as_text(reader_client, workspace, 
     assert "<script>alert(1)" not in response.text
 
 
+def test_markup_in_a_title_a_tag_and_a_comment_is_text_in_rows_and_list_items(
+    reader_client, reader, workspace, tmp_path
+):
+    from django.test import Client
+
+    from papers import services
+    from tests.conftest import import_listing
+
+    listing = tmp_path / "markup.txt"
+    listing.write_text('Attention <img src=x onerror="alert(1)">\n\nWe attend.\n')
+    import_listing(str(listing))
+    paper = Paper.objects.get()
+    services.papers_tag(workspace=workspace, papers=[paper], name="<b>tag</b>", user=reader)
+    reading_list = services.reading_list_create(workspace=workspace, title="Week", user=reader)
+    services.list_add_papers(reading_list=reading_list, papers=[paper], user=reader)
+    services.list_item_comment(
+        item=reading_list.items.get(), comment="Read <script>alert(2)</script> **first**"
+    )
+    services.list_public_link(reading_list=reading_list, enabled=True)
+
+    pages = {
+        "papers": reader_client.get(papers_url(workspace)),
+        "list": reader_client.get(reverse("list_detail", args=[workspace.slug, reading_list.pk])),
+        "public list": Client().get(reverse("public_list", args=[reading_list.public_token])),
+    }
+
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        assert "Attention &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in response.text, name
+        assert "<img" not in response.text, name
+        assert "<script>alert(2)" not in response.text, name
+    assert "&lt;b&gt;tag&lt;/b&gt;" in pages["papers"].text
+    assert "&lt;b&gt;tag&lt;/b&gt;" in pages["list"].text
+    # The comment is Markdown: its emphasis is kept, its HTML is not.
+    assert "<strong>first</strong>" in pages["public list"].text
+
+
 def test_every_page_sends_a_strict_content_security_policy(
     reader_client, sample_listing, workspace
 ):
