@@ -4,21 +4,48 @@ A page writes these once per paper: 25 rows on a page of papers, 50 items
 on a reading list's. As template partials they were most of a page's
 rendering: about 40 variables a row, each looked up, localized and escaped
 by the template engine, 5.6 ms of the listing's first page and 11 ms of a
-50-item reading list at a million papers. Written here with `format_html`,
-which escapes every value it is given as the templates did, they take a
-tenth of that. The same reason Django's admin writes its change list's
-cells in Python. The pages still compose them in their templates, through
-the `paper_row`, `paper_meta` and `list_item` tags of `papershelf`.
+50-item reading list at a million papers. Written here, every value they
+are given escaped as the templates did (as by Django's `format_html`), they
+take a fifth of that: 1.3 ms for 25 tagged rows, 2.1 for 50 items. Django's
+admin writes its change list's cells in Python for the same reason. The
+pages still compose them in their templates, through the `paper_row`,
+`paper_meta` and `list_item` tags of `papershelf`.
 """
+
+import html
+from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from papers.markdown import render_markdown
 
 EMPTY = mark_safe("")
+
+
+def _escaped(value) -> str:
+    """`value` as `conditional_escape` gives it: safe text as it is, anything else escaped."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+def _format_html(template: str, *args, **values) -> SafeString:
+    """Django's `format_html`, without its handling of lazy text in every call.
+
+    The same escaping (`conditional_escape`'s, which `_escaped` is), at a
+    third of the cost: a list item formats about 25 values, 2-3 µs each
+    through Django's, and 50 items took 3.4 ms with it against 2.1-2.4.
+    """
+    return SafeString(
+        template.format(
+            *map(_escaped, args), **{name: _escaped(value) for name, value in values.items()}
+        )
+    )
+
+
+def _format_html_join(separator: str, template: str, rows: Iterable[tuple]) -> SafeString:
+    """Each of `rows` through `_format_html(template, *row)`, joined by `separator`."""
+    return SafeString(separator.join(_format_html(template, *row) for row in rows))
 
 
 def paper_row(
@@ -33,20 +60,20 @@ def paper_row(
     """A paper's row in a list of papers (see `decorate_rows` for what `paper` carries)."""
     select = EMPTY
     if can_edit:
-        select = format_html(
+        select = _format_html(
             '<input class="paper-row__select" type="checkbox" form="bulk-form" name="paper"'
             ' value="{id}" aria-label="Select {title}">',
             id=paper.id_text,
             title=paper.title,
         )
     if paper.rank:
-        rank = format_html(
+        rank = _format_html(
             '<span class="paper-row__rank"><span class="visually-hidden">Rank </span>{}</span>',
             paper.rank,
         )
     else:
         rank = mark_safe('<span class="paper-row__rank" aria-hidden="true"></span>')
-    return format_html(
+    return _format_html(
         '<li class="paper-row" id="paper-{id}" data-paper-row{oob}>\n'
         "  {select}\n"
         "  {rank}\n"
@@ -78,16 +105,16 @@ def paper_meta(
     repeating it. Its buttons and tag input keep their ids: htmx gives the
     focus back to the element of that id after the swap.
     """
-    next_input = format_html(
+    next_input = _format_html(
         '{}\n<input type="hidden" name="next" value="{}">', csrf_input, next_path
     )
-    buttons = format_html_join(
+    buttons = _format_html_join(
         "\n",
         '<button type="submit" name="status" value="{0}" id="status-{0}-{1}"'
         ' class="segmented__option" aria-pressed="{3}">{2}</button>',
         ((value, paper.id_text, label, pressed) for value, label, pressed in paper.status_choices),
     )
-    tags = format_html_join(
+    tags = _format_html_join(
         "\n",
         '<li class="tag"><a class="tag__name" href="{}">{}</a>{}</li>',
         (
@@ -98,7 +125,7 @@ def paper_meta(
     tag_add = EMPTY
     if can_edit:
         tag_add = _tag_add(paper, next_input, error)
-    return format_html(
+    return _format_html(
         '<div class="paper-meta" id="paper-meta-{id}" hx-target="this"'
         ' hx-select="#paper-meta-{id}" hx-swap="outerHTML">\n'
         '  <form class="status-control" method="post" action="{status_url}"'
@@ -127,7 +154,7 @@ def paper_meta(
 def _tag_remove(tag, next_input: SafeString, can_edit: bool) -> SafeString:
     if not can_edit:
         return EMPTY
-    return format_html(
+    return _format_html(
         '<form method="post" action="{url}" hx-post="{url}">'
         "{next_input}"
         '<button type="submit" class="tag__remove" aria-label="Remove tag {name}">&times;</button>'
@@ -141,11 +168,13 @@ def _tag_remove(tag, next_input: SafeString, can_edit: bool) -> SafeString:
 def _tag_add(paper, next_input: SafeString, error: str) -> SafeString:
     invalid = message = EMPTY
     if error:
-        invalid = format_html(' aria-invalid="true" aria-describedby="tag-error-{}"', paper.id_text)
-        message = format_html(
+        invalid = _format_html(
+            ' aria-invalid="true" aria-describedby="tag-error-{}"', paper.id_text
+        )
+        message = _format_html(
             '<p class="inline-error" id="tag-error-{}" role="alert">{}</p>', paper.id_text, error
         )
-    return format_html(
+    return _format_html(
         '<form class="tag-add" method="post" action="{url}" hx-post="{url}">\n'
         "    {next_input}\n"
         '    <label class="visually-hidden" for="tag-input-{id}">Add a tag to {title}</label>\n'
@@ -177,21 +206,21 @@ def list_item(
     if public:
         title = entry.title_html
     else:
-        title = format_html('<a href="{}">{}</a>', paper.page_url, entry.title_html)
+        title = _format_html('<a href="{}">{}</a>', paper.page_url, entry.title_html)
     arxiv = EMPTY
     if paper.arxiv_id:
-        arxiv = format_html(
+        arxiv = _format_html(
             '<a href="https://arxiv.org/abs/{0}" rel="noopener">arXiv:{0}</a> · ', paper.arxiv_id
         )
     comment = EMPTY
     if item.comment:
-        comment = format_html(
+        comment = _format_html(
             '<div class="list-item__comment prose">{}</div>', render_markdown(item.comment)
         )
     shared = EMPTY
     if not public:
         shared = _shared(paper.row_tags, entry.shared_states)
-    return format_html(
+    return _format_html(
         '<li class="list-item" id="item-{id}" data-item="{id}"{draggable}>\n'
         '  <span class="list-item__position" aria-hidden="true">{position}</span>\n'
         '  <div class="list-item__body">\n'
@@ -213,7 +242,7 @@ def list_item(
         added_on=entry.added_on,
         comment=comment,
         shared=shared,
-        notes=format_html_join("\n", "{}", ((_note(note),) for note in entry.notes)),
+        notes=_format_html_join("\n", "{}", ((_note(note),) for note in entry.notes)),
         comment_form=_comment_form(entry, csrf_input) if editing else EMPTY,
         controls=_item_controls(entry, csrf_input, first, last) if editing else EMPTY,
     )
@@ -227,16 +256,16 @@ def _shared(tags, states: list[str]) -> SafeString:
     """The workspace's tags of a list's paper and who has which status."""
     shown = EMPTY
     if tags:
-        shown = format_html(
+        shown = _format_html(
             '<ul class="tag-list" aria-label="Tags">{}</ul>',
-            format_html_join(
+            _format_html_join(
                 "",
                 '<li class="tag"><span class="tag__name">{}</span></li>',
                 ((tag.name,) for tag in tags),
             ),
         )
     if states:
-        shown = format_html(
+        shown = _format_html(
             '{}<p class="muted list-item__states">{}</p>', shown, " · ".join(states)
         )
     return shown
@@ -245,8 +274,8 @@ def _shared(tags, states: list[str]) -> SafeString:
 def _note(note) -> SafeString:
     quote = EMPTY
     if note.quote:
-        quote = format_html('<blockquote class="note__quote">{}</blockquote>', note.quote)
-    return format_html(
+        quote = _format_html('<blockquote class="note__quote">{}</blockquote>', note.quote)
+    return _format_html(
         '<div class="note note--compact">{quote}'
         '<div class="note__body prose">{body}</div>'
         '<p class="note__meta">— {author}, {day}</p></div>',
@@ -259,7 +288,7 @@ def _note(note) -> SafeString:
 
 def _comment_form(entry, csrf_input: str) -> SafeString:
     comment = entry.item.comment
-    return format_html(
+    return _format_html(
         '<details class="reply">\n'
         "  <summary>{summary}</summary>\n"
         '  <form method="post" class="form" action="{url}" hx-post="{url}" hx-target="#items"'
@@ -282,7 +311,7 @@ def _comment_form(entry, csrf_input: str) -> SafeString:
 
 def _item_controls(entry, csrf_input: str, first: bool, last: bool) -> SafeString:
     disabled = mark_safe(" disabled")
-    return format_html(
+    return _format_html(
         '<div class="list-item__controls">\n'
         '  <form method="post" action="{move_url}" hx-post="{move_url}" hx-target="#items"'
         ' hx-swap="outerHTML" hx-include="#items-shown">\n'
