@@ -24,7 +24,6 @@ from typing import NamedTuple
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
-    TrigramSimilarity,
     TrigramWordSimilarity,
 )
 from django.db import OperationalError, connection, transaction
@@ -1012,6 +1011,24 @@ CANDIDATES = 20
 EDIT_SIMILARITY = 0.75
 
 
+# The closest known words of each word the vocabulary lacks, in one
+# statement: a statement each, in its own block of local settings, cost a
+# two-word typo's page six statements and as many round trips. The `%`
+# operator is what the vocabulary's trigram index serves, with our
+# threshold as the block's setting: a `similarity >= x` filter could not
+# use the index.
+_CANDIDATE_WORDS_SQL = f"""
+SELECT typed.word, candidate.word, candidate.ndoc
+  FROM unnest(%(words)s::text[]) AS typed (word)
+ CROSS JOIN LATERAL (
+       SELECT term.word, term.ndoc FROM {SearchTerm._meta.db_table} term
+        WHERE term.word %% typed.word
+        ORDER BY similarity(term.word, typed.word) DESC, term.word
+        LIMIT %(candidates)s
+       ) AS candidate
+"""
+
+
 def did_you_mean(text: str) -> str:
     """The query with each word the index does not know replaced by its closest known word.
 
@@ -1022,24 +1039,23 @@ def did_you_mean(text: str) -> str:
     # Not a word written as a filter Papershelf lacks (`tags:x`): the page names those.
     words = re.findall(r"[^\W\d_]{3,}", re.sub(r"\S*:\S*", " ", text.lower()))
     known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    unknown = sorted(set(words) - known)
+    if not unknown:
+        return ""
+    scored: dict[str, list[tuple[float, int, str]]] = {}
+    with (
+        local_settings({"pg_trgm.similarity_threshold": str(CANDIDATE_SIMILARITY)}),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(_CANDIDATE_WORDS_SQL, {"words": unknown, "candidates": CANDIDATES})
+        for word, candidate, ndoc in cursor.fetchall():
+            ratio = SequenceMatcher(None, word, candidate).ratio()
+            scored.setdefault(word, []).append((ratio, ndoc, candidate))
     corrected = text
-    for word in set(words) - known:
-        # The `%` operator, which the vocabulary's trigram index serves, with
-        # our threshold: a `similarity >= x` filter could not use the index.
-        with local_settings({"pg_trgm.similarity_threshold": str(CANDIDATE_SIMILARITY)}):
-            candidates = list(
-                SearchTerm.objects.filter(word__trigram_similar=word)
-                .annotate(similarity=TrigramSimilarity("word", word))
-                .order_by("-similarity")
-                .values_list("word", "ndoc")[:CANDIDATES]
-            )
-        scored = [
-            (SequenceMatcher(None, word, candidate).ratio(), ndoc, candidate)
-            for candidate, ndoc in candidates
-        ]
-        best = max(scored, default=None)
-        if best and best[0] >= EDIT_SIMILARITY:
-            corrected = re.sub(rf"\b{re.escape(word)}\b", best[2], corrected, flags=re.IGNORECASE)
+    for word, choices in scored.items():
+        ratio, _, best = max(choices)
+        if ratio >= EDIT_SIMILARITY:
+            corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
     return corrected if corrected.lower() != text.lower() else ""
 
 
@@ -1087,13 +1103,17 @@ def local_settings(settings: dict[str, str]) -> Iterator[None]:
     transaction's end takes its local settings with it; a savepoint that is
     released would keep them until the enclosing transaction ends, so there
     they are restored after. A statement that fails rolls the savepoint, and
-    the settings with it, back. Each change is one statement.
+    the settings with it, back. Each change is one statement. An
+    extension's setting is unknown to a session until the extension's
+    library loads, with its first function or operator: read then, it is
+    NULL, and restoring NULL resets it.
     """
     names = list(settings)
     in_savepoint = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
+        reads_and_sets = ["current_setting(%s, true), set_config(%s, %s, true)"] * len(names)
         cursor.execute(
-            "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names)),
+            "SELECT " + ", ".join(reads_and_sets),
             [part for name in names for part in (name, name, settings[name])],
         )
         before = cursor.fetchone()[::2]
