@@ -857,6 +857,26 @@ def test_settings_made_outside_a_transaction_end_with_the_block():
     assert setting("enable_bitmapscan") == "on"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_extensions_setting_is_made_and_restored_before_its_library_has_loaded():
+    from django.db import connection, transaction
+
+    from papers.search import local_settings
+
+    def threshold() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT show_limit()")  # pg_trgm's similarity threshold
+            return cursor.fetchone()[0]
+
+    # A new session: pg_trgm's library loads with its first function, and
+    # its settings are unknown until then ("did you mean" sets one first).
+    connection.close()
+    with transaction.atomic():
+        with local_settings({"pg_trgm.similarity_threshold": "0.2"}):
+            assert threshold() == pytest.approx(0.2)
+        assert threshold() == pytest.approx(0.3)  # the default, restored
+
+
 @pytest.fixture
 def run_out_of_time(monkeypatch):
     """Call it to make every time budget of the search run out: it returns the budgets asked for."""
