@@ -24,7 +24,6 @@ from typing import NamedTuple
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
-    TrigramWordSimilarity,
 )
 from django.db import OperationalError, connection, transaction
 from django.db.models import (
@@ -1064,30 +1063,54 @@ CLOSEST_TITLES_BUDGET_MS = 50
 # How many titles holding the query's words are compared with what was typed.
 TITLE_CANDIDATES = 200
 
+# The candidates are read once (`MATERIALIZED`), counted, and compared only
+# if they are all the titles holding the words. Comparing is the cost:
+# 27 µs a title at a million papers (5 ms of the 12 this took for
+# `reinforcment lerning`, whose words 17,600 titles hold).
+_CLOSEST_TITLES_SQL = f"""
+WITH candidate AS MATERIALIZED (
+    SELECT id, title FROM {Paper._meta.db_table}
+     WHERE title_vector @@ websearch_to_tsquery('english'::regconfig, %(words)s)
+     LIMIT %(candidates)s + 1
+)
+SELECT id, title FROM (
+    SELECT id, title, word_similarity(%(typed)s, title) AS similarity FROM candidate
+     WHERE (SELECT count(*) FROM candidate) <= %(candidates)s
+) AS compared
+ WHERE similarity >= %(least)s
+ ORDER BY similarity DESC, id
+ LIMIT %(limit)s
+"""
+
 
 def closest_titles(text: str, corrected: str = "", *, limit: int = 3) -> list[Paper]:
     """Papers whose titles look most like the query (trigram similarity): for typos in titles.
 
     For a query of two words or more: a title is rarely one word, and "did
-    you mean" corrects a single word. The candidates are titles holding
+    you mean" corrects a single word. The candidates are the titles holding
     every word of the query as "did you mean" `corrected` it, found by the
-    titles' own index (at most TITLE_CANDIDATES of them); the ones that look
-    most like what was typed come first. Comparing what was typed with every
-    title instead took over a second at a million papers. A suggestion, so
-    it also has a time budget: past it the page goes without.
+    titles' own index; the ones that look most like what was typed come
+    first. Where more than TITLE_CANDIDATES titles hold the words, the
+    query names a subject rather than a title, and any few of them would
+    be no closer than the rest: there are none, and "did you mean" leads
+    to them all. Comparing what was typed with every title instead took
+    over a second at a million papers. A suggestion, so it also has a
+    time budget: past it the page goes without.
+
+    The papers have their id and title only.
     """
     if len(text.split()) < 2:
         return []
-    words = SearchQuery(corrected or text, search_type="websearch", config="english")
-    candidates = Paper.objects.filter(title_vector=words).values("pk")[:TITLE_CANDIDATES]
+    parameters = {
+        "words": corrected or text,
+        "typed": text,
+        "candidates": TITLE_CANDIDATES,
+        "least": SUGGESTION_SIMILARITY,
+        "limit": limit,
+    }
     try:
         with statement_timeout(CLOSEST_TITLES_BUDGET_MS):
-            return list(
-                Paper.objects.filter(pk__in=candidates)
-                .annotate(similarity=TrigramWordSimilarity(text, "title"))
-                .filter(similarity__gte=SUGGESTION_SIMILARITY)
-                .order_by("-similarity", "pk")[:limit]
-            )
+            return list(Paper.objects.raw(_CLOSEST_TITLES_SQL, parameters))
     except OperationalError as error:
         if not isinstance(error.__cause__, QueryCanceled):
             raise

@@ -434,6 +434,30 @@ def test_title_typo_offers_the_closest_titles(reader_client, workspace, sample_l
     assert "Lexinvariant Language Models" in response.text
 
 
+def test_no_closest_titles_where_more_titles_hold_the_words_than_are_compared(
+    reader_client, workspace, sample_listing, monkeypatch
+):
+    from django.contrib.postgres.search import SearchQuery
+
+    from papers import search as search_module
+
+    typed = "Lexinvarient Languag Modls"
+    corrected = SearchQuery(
+        "lexinvariant language models", search_type="websearch", config="english"
+    )
+    holding = Paper.objects.filter(title_vector=corrected).count()
+    assert holding >= 1
+    monkeypatch.setattr(search_module, "TITLE_CANDIDATES", holding)
+    assert "Titles close to what you typed" in results_page(reader_client, workspace, typed).text
+
+    # One title more than are compared: the words name a subject, not a title.
+    monkeypatch.setattr(search_module, "TITLE_CANDIDATES", holding - 1)
+    response = results_page(reader_client, workspace, typed)
+
+    assert "Titles close to what you typed" not in response.text
+    assert "Did you mean" in response.text
+
+
 def test_facets_count_the_current_results(reader_client, reader, workspace, sample_listing):
     tag = Tag.objects.create(workspace=workspace, name="rnn")
     for paper in Paper.objects.filter(title__icontains="recurrent")[:3]:
