@@ -13,8 +13,9 @@ turns: --loads of a page by one, then by the other, the order swapped each
 round, for --rounds rounds. A spell of slowness then falls on both alike.
 
 The pages are those of search_bench.py: the listing's first page, a paper,
-a tag filter, a reading list, and the search pages of SEARCH_PAGES. Printed:
-p50 and p95 of each version, and the new/old ratios.
+a tag filter, a reading list, and the search pages of SEARCH_PAGES (or of
+the queries of --queries FILE). Printed: p50 and p95 of each version, and
+the new/old ratios.
 """
 
 import argparse
@@ -46,12 +47,24 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5, help="loads of a page a turn (%(default)s)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        help="the search pages of the queries of FILE (as search_bench.py reads it) instead",
+    )
     args = parser.parse_args()
     if args.worker:
         serve(args.worker, args.data_dir)
         return
     # Here, not at the top: a worker runs this file on another checkout's code.
-    from search_bench import SEARCH_PAGES, bench_user, database_name, search_pages, site_pages
+    from search_bench import (
+        SEARCH_PAGES,
+        bench_user,
+        database_name,
+        read_queries,
+        search_pages,
+        site_pages,
+    )
 
     if args.old is None:
         parser.error("--old is required: the checkout to compare with")
@@ -63,7 +76,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     django_setup(data_dir)
     _, workspace, reading_list = bench_user()
-    pages = site_pages(workspace, reading_list) + search_pages(workspace, SEARCH_PAGES)
+    queries = SEARCH_PAGES
+    if args.queries:
+        queries = [query for _, query, _ in read_queries(args.queries)]
+    pages = site_pages(workspace, reading_list) + search_pages(workspace, queries)
     versions = {"old": start(args.old, data_dir), "new": start(args.new, data_dir)}
     samples = {(label, name): [] for label, _, _ in pages for name in versions}
     try:
