@@ -571,6 +571,25 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
+@BigAutoField.register_lookup
+class AmongIds(AnyOf):
+    """`pk__among=ids`: the rows of these ids, each looked up: `id IN (SELECT unnest(array))`.
+
+    For a page sorted among a few ids in an order an index holds (newest
+    first: `last_listed`, `id`). With `id = ANY(array)` PostgreSQL may read
+    that index whole, testing each entry's id against the array: 5.7 ms
+    for the 500 papers of a tag at 100,000 papers, 1.8 ms looked up one by
+    one. The array's rows are as many as its ids to the planner.
+    """
+
+    lookup_name = "among"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN (SELECT unnest({rhs}::bigint[]))", (*lhs_params, *rhs_params)
+
+
 # How long the table may be scanned for a query's matches before the search
 # index is asked instead.
 SCAN_BUDGET_MS = 100
