@@ -108,10 +108,15 @@ TEMPLATES = [
 # Without DATABASE_URL, the embedded server in the data directory is started
 # (or joined) here, on first use by any process that loads the settings.
 DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_database_url(DATA_DIR)
+# A worker keeps its connection (checked before each request reuses it): a
+# new one costs the request that opens it about 10 ms at a million papers
+# (the server's process starts, its catalog caches are cold), which a
+# minute's limit on a connection's age charged to a request a minute of
+# every worker.
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=60,
+        conn_max_age=None,
         conn_health_checks=True,
     )
 }
