@@ -34,11 +34,21 @@ PASSWORD = "load-test-password-1"
 
 
 def setup_accounts(data_dir: Path, users: int) -> str:
-    """Accounts load-0..N in one team workspace; returns the workspace slug."""
+    """Accounts load-0..N in one team workspace; returns the workspace slug.
+
+    The notes and tags an earlier run left in the workspace are deleted: a
+    run adds some 600 notes to the 25 papers of the listing's first page,
+    which their pages and the note form's answer show, and each run's
+    paper pages took longer than the last's (p50 851, 1125, 1261 ms).
+    """
     script = f"""
 from accounts.models import Membership, Role, User, Workspace
 from accounts.services import workspace_create
+from papers.models import Note, Tag
 team = Workspace.objects.filter(slug="load-team").first()
+if team is not None:
+    Note.objects.filter(workspace=team).delete()
+    Tag.objects.filter(workspace=team).delete()
 for n in range({users}):
     user, made = User.objects.get_or_create(username=f"load-{{n}}")
     if made:
