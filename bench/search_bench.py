@@ -20,22 +20,23 @@ own embedded PostgreSQL; never ./var/):
    the page shows it), the first 25 rows, and the snippets of those rows
    (reported apart). Each query is run --warmup times,
    then --runs times; p50 and p95 per query and over all queries;
-3. side by side (--baseline, on by default): linkding's search on the same
-   table, for every query with text: each word an `icontains` on title or
-   abstract, AND-ed (a `-word` excluded, as linkding does), the query's
-   filters kept, newest first, count + first 25 rows (--baseline-runs times,
-   it scans the table); its p50 and p95 as a ratio to ours;
-4. known items (KNOWN_ITEMS): title queries whose paper is known; where our
-   ranking puts that paper (1 is right), and where the baseline's order does;
-5. prints EXPLAIN (ANALYZE, BUFFERS) of the page query of a few representative
-   queries: does the GIN index on search_vector carry them?
-6. times whole pages through Django's test Client (force_login), which adds
+3. times whole pages through Django's test Client (force_login), which adds
    facets, "did you mean", rendering and every other statement of the page:
    the pages people open most (the listing's first page, a paper, a tag, a
    reading list) and the search results of a few queries; p50, p95 and the
    number of SQL statements of each; lists each page's statements over 20 ms
    and EXPLAINs those of the page for a typo (a query that finds nothing
-   makes the page look for what was meant);
+   makes the page look for what was meant). Before the baseline, whose scans
+   of the table leave little of what the pages read in the server's buffers;
+4. side by side (--baseline, on by default): linkding's search on the same
+   table, for every query with text: each word an `icontains` on title or
+   abstract, AND-ed (a `-word` excluded, as linkding does), the query's
+   filters kept, newest first, count + first 25 rows (--baseline-runs times,
+   it scans the table); its p50 and p95 as a ratio to ours;
+5. known items (KNOWN_ITEMS): title queries whose paper is known; where our
+   ranking puts that paper (1 is right), and where the baseline's order does;
+6. prints EXPLAIN (ANALYZE, BUFFERS) of the page query of a few representative
+   queries: does the GIN index on search_vector carry them?
 7. imports the 51-paper sample trending listing dated a day later and runs
    the queries that depend on the latest listing (the empty query, the home
    page, listing:latest) again: right after a dump import the latest listing
@@ -242,6 +243,24 @@ def main() -> None:
     print("(latest listing: the corpus itself, as right after importing a dump)")
     results = measure(mix, scope, args.runs, args.warmup)
     print(results_table(results))
+    # The pages before the baseline: its scans of the whole table leave
+    # little of what the pages read in the server's buffers (at 1M, the tag
+    # filter's page took 36.2 ms at p50 after it, 28.0 in a run without).
+    print()
+    pages = site_pages(workspace, reading_list) + search_pages(workspace, SEARCH_PAGES)
+    print(f"whole pages through the test client, {args.page_runs} runs after 1")
+    measured = measure_pages(pages, user, args.page_runs)
+    print(pages_table(measured))
+    print()
+    for page in measured:
+        print(f"statements of the page {page['label']!r} over {SLOW_MS} ms:")
+        for seconds, sql in page["slow"]:
+            print(f"  {ms(seconds):>7} ms  {outline(sql)}")
+    print()
+    # A query that finds nothing makes the page look for what was meant.
+    typo = next(page for page in measured if page["label"] == search_page_label(TYPO))
+    for seconds, sql in typo["slow"][:3]:
+        explain_sql(f"statement of the page {TYPO!r} ({ms(seconds)} ms)", sql)
 
     if args.baseline:
         print()
@@ -261,22 +280,6 @@ def main() -> None:
     for raw in EXPLAINED:
         explain(raw, scope)
     explain_slowest(results, scope)
-
-    print()
-    pages = site_pages(workspace, reading_list) + search_pages(workspace, SEARCH_PAGES)
-    print(f"whole pages through the test client, {args.page_runs} runs after 1")
-    measured = measure_pages(pages, user, args.page_runs)
-    print(pages_table(measured))
-    print()
-    for page in measured:
-        print(f"statements of the page {page['label']!r} over {SLOW_MS} ms:")
-        for seconds, sql in page["slow"]:
-            print(f"  {ms(seconds):>7} ms  {outline(sql)}")
-    print()
-    # A query that finds nothing makes the page look for what was meant.
-    typo = next(page for page in measured if page["label"] == search_page_label(TYPO))
-    for seconds, sql in typo["slow"][:3]:
-        explain_sql(f"statement of the page {TYPO!r} ({ms(seconds)} ms)", sql)
 
     trending = manage("import_listing", str(TRENDING_SAMPLE), "--date", TRENDING_DATE)
     print()
