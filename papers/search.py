@@ -1073,8 +1073,20 @@ def did_you_mean(text: str) -> str:
     for word, choices in scored.items():
         ratio, _, best = max(choices)
         if ratio >= EDIT_SIMILARITY:
-            corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
+            corrected = re.sub(
+                rf"\b{re.escape(word)}\b",
+                lambda typed, best=best: _cased_as(typed[0], best),
+                corrected,
+                flags=re.IGNORECASE,
+            )
     return corrected if corrected.lower() != text.lower() else ""
+
+
+def _cased_as(typed: str, word: str) -> str:
+    """`word`, in the vocabulary's lower case, with the capitals of `typed` (a title's, say)."""
+    if typed.isupper() and len(typed) > 1:
+        return word.upper()
+    return word[:1].upper() + word[1:] if typed[:1].isupper() else word
 
 
 # How long the closest titles may take before the page goes without them.

@@ -434,6 +434,13 @@ def test_title_typo_offers_the_closest_titles(reader_client, workspace, sample_l
     assert "Lexinvariant Language Models" in response.text
 
 
+def test_did_you_mean_keeps_the_capitals_that_were_typed(reader_client, workspace, sample_listing):
+    response = results_page(reader_client, workspace, "Lexinvarient Languag Modls RECURENT")
+
+    suggestion = r"Did you mean <a [^>]*>Lexinvariant Language Models RECURRENT</a>"
+    assert re.search(suggestion, response.text)
+
+
 def test_no_closest_titles_where_more_titles_hold_the_words_than_are_compared(
     reader_client, workspace, sample_listing, monkeypatch
 ):
