@@ -16,7 +16,7 @@ its own embedded PostgreSQL; never ./var/), for one corpus file:
     row, and stored alike: the vector in the row), then the GIN index on
     search_vector built. "(a+)" adds the other
     indexes papers_paper has (read from pg_indexes: primary key, unique
-    arxiv_id, title_key, title trigrams, ...), which the real import
+    arxiv_id, title_key, the title vectors, ...), which the real import
     maintains too. The scratch table is dropped afterwards.
 (b) `manage.py import_listing FILE --format jsonl --date 2026-07-01` into
     the empty database, in a child process, with its peak RSS (GNU time,

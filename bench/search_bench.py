@@ -680,7 +680,7 @@ def explain_sql(label: str, sql: str) -> None:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     print(f"EXPLAIN (ANALYZE, BUFFERS), {label}")
-    for index in ("paper_search_vector", "paper_title_trgm", "search_term_trgm"):
+    for index in ("paper_search_vector", "paper_title_vector", "search_term_trgm"):
         print(f"  index {index} used: {'yes' if index in plan else 'no'}")
     print("  " + plan.replace("\n", "\n  "))
     print()

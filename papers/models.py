@@ -93,7 +93,6 @@ class Paper(models.Model):
             GinIndex(
                 fields=["search_vector"], name="paper_vector_sample", condition=IN_SEARCH_SAMPLE
             ),
-            GinIndex(fields=["title"], name="paper_title_trgm", opclasses=["gin_trgm_ops"]),
             # "Newest first", the order of every browse without a text query:
             # read from the index, a filter that most papers pass (year:2025)
             # stops after a page instead of sorting all of them.
