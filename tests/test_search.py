@@ -973,6 +973,36 @@ def test_a_word_whose_scan_runs_over_its_budget_is_answered_by_the_index(scope, 
     assert budgets == [search_module.SCAN_BUDGET_MS]
 
 
+def test_a_search_index_answer_past_its_budget_shows_what_it_found_and_says_more_may_match(
+    reader_client, workspace, sample_listing, run_out_of_time, monkeypatch
+):
+    from papers import search as search_module
+
+    every_match = page_titles(results_page(reader_client, workspace, "attention").text)
+    run_out_of_time()
+    monkeypatch.setattr(search_module, "INDEX_BUDGET_MS", 0)
+
+    html = results_page(reader_client, workspace, "attention").text
+
+    shown = page_titles(html)
+    assert "stopped before it had checked them all" in html
+    assert "at least" in html
+    assert "No paper matches" not in html
+    # The papers whose titles hold the word are found by the titles' own index.
+    assert shown and set(shown) < set(every_match)
+    assert all("attention" in title.lower() for title in shown)
+
+
+def test_a_search_index_answer_within_its_budget_is_every_match(scope, run_out_of_time):
+    expected = titles('"sparse attention"', scope)
+    run_out_of_time()
+
+    found = search('"sparse attention"', scope=scope)
+
+    assert titles('"sparse attention"', scope) == expected != []
+    assert not found.stopped
+
+
 def test_the_first_matches_of_common_words_are_read_from_the_table(scope, monkeypatch):
     """Not from the search index, which lists every paper holding the words before the first."""
     from papers import search as search_module
