@@ -993,6 +993,23 @@ def test_a_search_index_answer_past_its_budget_shows_what_it_found_and_says_more
     assert all("attention" in title.lower() for title in shown)
 
 
+def test_a_search_stopped_before_it_found_a_match_says_so_rather_than_that_none_match(
+    reader_client, workspace, sample_listing, run_out_of_time, monkeypatch
+):
+    from papers import search as search_module
+
+    title = "A field study"
+    Paper.objects.create(title=title, title_key=title_key(title), abstract="The zyzzyva weevil.")
+    run_out_of_time()
+    monkeypatch.setattr(search_module, "INDEX_BUDGET_MS", 0)
+
+    html = results_page(reader_client, workspace, "zyzzyva").text
+
+    assert re.search(r'<h1 class="results__count"[^>]*>0 papers</h1>', html)
+    assert "stopped before it had checked them all" in html
+    assert "No paper matches" not in html
+
+
 def test_a_search_index_answer_within_its_budget_is_every_match(scope, run_out_of_time):
     expected = titles('"sparse attention"', scope)
     run_out_of_time()
