@@ -983,10 +983,10 @@ def _index_matches(ids: QuerySet, limit: int) -> SomeMatches:
     found: list[int] = []
     deadline = time.monotonic() + INDEX_BUDGET_MS / 1000
     settings = {"enable_seqscan": "off", "statement_timeout": f"{INDEX_BUDGET_MS}ms"}
+    read_all = False
     try:
         with local_settings(settings), connection.cursor() as cursor:
             cursor.execute(f"DECLARE index_matches NO SCROLL CURSOR FOR {sql}", params)
-            read_all = False
             while not read_all and time.monotonic() < deadline:
                 cursor.execute(f"FETCH {INDEX_READ} FROM index_matches")
                 rows = cursor.fetchall()
@@ -997,7 +997,6 @@ def _index_matches(ids: QuerySet, limit: int) -> SomeMatches:
     except OperationalError as error:
         if not isinstance(error.__cause__, QueryCanceled):
             raise
-        read_all = False
     return SomeMatches(found, stopped=not read_all)
 
 
