@@ -259,8 +259,10 @@ class Search:
     # The latest listing, which an empty query shows.
     listing: Listing | None = None
     ranked_subset: bool = False
-    # The search index's answer took too long: the matches are those found by then.
+    # Looking for matches took too long: they are those found by then.
     stopped: bool = False
+    # Every paper is checked, with budgets of seconds (see EVERY_PAPER_BUDGET_MS).
+    every: bool = False
     # The query's words are all too common to search for (the problem says which).
     only_common_words: bool = False
     # The query is this arXiv id.
@@ -276,9 +278,10 @@ class Search:
         )
 
 
-def search(raw: str, *, scope: Scope, sort: str = "") -> Search:
+def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Search:
+    """The papers of a query; with `every`, the search takes as long as checking them all takes."""
     raw = _CONTROL.sub(" ", raw)[:MAX_QUERY_LENGTH]
-    result = Search()
+    result = Search(every=every)
     papers = Paper.objects.all()
     words: list[str] = []
     tokens = _TOKEN.findall(raw)
@@ -440,8 +443,30 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         )
     else:
         matching = filtered.filter(search_vector=query)
+    # Title matches come from the title's own index alone, without the
+    # search vector's list of every match; the few found are checked against
+    # the whole query below (the abstract may hold an excluded word).
+    in_title = filtered.filter(title_vector=query).order_by()
+    named = filtered.filter(title_key=title_key(result.text)).order_by()
+    titles = None
+    phrase_budget = EVERY_PAPER_BUDGET_MS
+    if _has_phrase(result.text) and not one_by_one and not result.every:
+        # Within a phrase's budget the titles come first: where its words
+        # are common, the abstracts' matches may not all be found in time,
+        # and those in titles are the likeliest known items.
+        started = time.monotonic()
+        common = _common_in_titles(words.groups)
+        titles = _title_matches(in_title, named, common, False, PHRASE_TITLE_BUDGET_MS)
+        spent = round((time.monotonic() - started) * 1000)
+        phrase_budget = max(PHRASE_BUDGET_MS - spent, PHRASE_BUDGET_MS - PHRASE_TITLE_BUDGET_MS)
     some, sampled, stopped = _some_matches(
-        matching, RANK_CANDIDATES + 1, result.text, words.density, one_by_one
+        matching,
+        RANK_CANDIDATES + 1,
+        result.text,
+        words.density,
+        one_by_one,
+        result.every,
+        phrase_budget,
     )
     if not some and not stopped:
         # Nothing to count, page or count facets over: no statement need ask.
@@ -457,16 +482,13 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
         return Paper.objects.filter(pk__any=some)
     result.ranked_subset = True
     result.rank_candidates = f"{RANK_CANDIDATES:,}"
-    # Title matches come from the title's own index alone, without the
-    # search vector's list of every match; the few found are checked against
-    # the whole query below (the abstract may hold an excluded word).
-    in_title = filtered.filter(title_vector=query).order_by()
-    named = filtered.filter(title_key=title_key(result.text)).order_by()
     # Fetched as ids: an OR of IN-subqueries cannot use an index and makes
     # PostgreSQL scan the whole table.
     matched = set(some[:RANK_CANDIDATES])
-    common = not one_by_one and _common_in_titles(words.groups)
-    by_title = set(_title_matches(in_title, named, common, one_by_one)) - matched
+    if titles is None:
+        common = not one_by_one and _common_in_titles(words.groups)
+        titles = _title_matches(in_title, named, common, one_by_one, None)
+    by_title = set(titles) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
         # Without one, a title that matches makes the whole paper match.
@@ -666,23 +688,31 @@ def _common_in_titles(groups: list[set[str]]) -> bool:
 
 
 def _title_matches(
-    in_title: QuerySet, named: QuerySet, common: bool, one_by_one: bool
+    in_title: QuerySet, named: QuerySet, common: bool, one_by_one: bool, budget: int | None
 ) -> list[int]:
     """The ids of up to TITLE_MATCHES papers whose titles match, and of `named`, in no order.
 
     `named` are the papers whose title is the query (a pasted title), read in
-    the same statement. `common` says the titles are many (see
+    the same statement, first. `common` says the titles are many (see
     `_common_in_titles`); `one_by_one` that a filter gave few papers' ids
-    (see `_among_few`).
+    (see `_among_few`). With a `budget` (a phrase's, see
+    PHRASE_TITLE_BUDGET_MS), the titles are those found within it.
     """
 
-    def first(limit: int) -> list[int]:
-        ids = in_title.values_list("pk", flat=True)[:limit]
-        return list(ids.union(named.values_list("pk", flat=True), all=True))
+    def first(limit: int, **settings: str) -> list[int]:
+        ids = named.values_list("pk", flat=True).union(
+            in_title.values_list("pk", flat=True)[:limit], all=True
+        )
+        if budget is None:
+            return list(ids)
+        sql, params = ids.query.sql_with_params()
+        return [pk for (pk,) in _read_within(sql, params, budget, **settings)[0]]
 
     if one_by_one:
         with local_settings({"enable_bitmapscan": "off"}):
             return first(TITLE_MATCHES)
+    if common and budget is not None:
+        return first(COMMON_TITLE_MATCHES, enable_bitmapscan="off")
     if common:
         try:
             with statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
@@ -904,13 +934,19 @@ class SomeMatches(NamedTuple):
     ids: list[int]
     # The ids are the index sample's matches, and more papers match than they.
     sampled: bool = False
-    # The ids are the matches found within the search index's budget, and
-    # more papers may match (see _index_matches).
+    # The ids are the matches found within a budget, and more papers may
+    # match (see _read_within).
     stopped: bool = False
 
 
 def _some_matches(
-    matching: QuerySet, limit: int, text: str, density: float, one_by_one: bool
+    matching: QuerySet,
+    limit: int,
+    text: str,
+    density: float,
+    one_by_one: bool,
+    every: bool,
+    phrase_budget: int,
 ) -> SomeMatches:
     """The ids of up to `limit` matching papers, in no order.
 
@@ -941,6 +977,9 @@ def _some_matches(
     it comes second. A query of excluded words only has nothing the index
     could look up. Among a filter's few papers (`one_by_one`, see
     `_among_few`) each is read and checked, in at most FEW_PAPERS steps.
+    A phrase's matches are looked for within `phrase_budget` (see
+    `_phrase_matches`). With `every`, the search index's budget is
+    EVERY_PAPER_BUDGET_MS.
     """
     ids = matching.order_by().values_list("pk", flat=True)
     if one_by_one:
@@ -948,6 +987,8 @@ def _some_matches(
             return SomeMatches(list(ids[:limit]))
     if not _WANTED_WORD.search(text):
         return SomeMatches(list(ids[:limit]))
+    if _has_phrase(text):
+        return _phrase_matches(ids, limit, density, phrase_budget)
     try:
         if density < SAMPLE_DENSITY:
             with statement_timeout(SCAN_BUDGET_MS):
@@ -957,47 +998,111 @@ def _some_matches(
     except OperationalError as error:
         if not isinstance(error.__cause__, QueryCanceled):
             raise
-    return _index_matches(ids, limit)
+    sql, params = ids[:limit].query.sql_with_params()
+    budget = EVERY_PAPER_BUDGET_MS if every else INDEX_BUDGET_MS
+    rows, read_all = _read_within(sql, params, budget, enable_seqscan="off")
+    return SomeMatches([pk for (pk,) in rows], stopped=not read_all)
 
 
 # How long the search index's answer may take once a scan ran past its
-# budget; the matches found by then are the search's.
+# budget; the matches found by then are the search's. The index lists
+# every paper holding the query's words, and each is read from the table
+# to be checked against the whole query. For a phrase of common words that
+# is most of the cost: 52,000 papers at a million hold the words of
+# `"large language model for code generation"`, 63 the phrase, and reading
+# all of them took 265 ms.
 INDEX_BUDGET_MS = 60
-# Matches read at a time from the index's answer; the time is checked between reads.
-INDEX_READ = 16
+# The budgets of a search that is to check every paper (the page's "check
+# every paper"): what a reader who asked for it waits at most.
+EVERY_PAPER_BUDGET_MS = 5_000
+# Rows fetched first from a statement read within a budget; each fetch
+# after asks for twice as many. A fetch cancelled at the deadline gives
+# none of its rows: the first are few, for where matches are rare, and
+# where they are many a few fetches read them (one at a time, each a round
+# trip, 151 took 11 ms in 16s).
+BUDGETED_READ = 16
 
 
-def _index_matches(ids: QuerySet, limit: int) -> SomeMatches:
-    """Up to `limit` of `ids` as the search index answers, those found within INDEX_BUDGET_MS.
+def _read_within(
+    sql: str, params: tuple, milliseconds: int, **settings: str
+) -> tuple[list[tuple], bool]:
+    """The rows of a statement that come within `milliseconds`, and whether they are all of them.
 
-    The index lists every paper holding the query's words, and each is read
-    from the table to be checked against the whole query. For a phrase of
-    common words that is most of the cost: 52,000 papers at a million hold
-    the words of `"large language model for code generation"`, 63 the
-    phrase, and reading all of them took 265 ms. The answer is read from a
-    cursor, INDEX_READ matches at a time; past the budget (each read is
-    also cancelled past it) the matches found so far are the search's,
-    `stopped`, and the page says that more may match.
+    They are read from a cursor, BUDGETED_READ first, twice as many at each
+    fetch after, each fetch cancelled when the budget runs out; the rows
+    fetched before then are kept. `settings` hold for the statement. The cursor's plan is the plan
+    of the whole statement (PostgreSQL plans a cursor for its first tenth
+    otherwise).
     """
-    sql, params = ids[:limit].query.sql_with_params()
-    found: list[int] = []
-    deadline = time.monotonic() + INDEX_BUDGET_MS / 1000
-    settings = {"enable_seqscan": "off", "statement_timeout": f"{INDEX_BUDGET_MS}ms"}
+    rows: list[tuple] = []
+    deadline = time.monotonic() + milliseconds / 1000
     read_all = False
+    size = BUDGETED_READ
     try:
-        with local_settings(settings), connection.cursor() as cursor:
-            cursor.execute(f"DECLARE index_matches NO SCROLL CURSOR FOR {sql}", params)
-            while not read_all and time.monotonic() < deadline:
-                cursor.execute(f"FETCH {INDEX_READ} FROM index_matches")
-                rows = cursor.fetchall()
-                found.extend(pk for (pk,) in rows)
-                read_all = len(rows) < INDEX_READ
+        limits = {"statement_timeout": f"{max(1, milliseconds)}ms", "cursor_tuple_fraction": "1"}
+        with local_settings(limits | settings), connection.cursor() as cursor:
+            cursor.execute(f"DECLARE budgeted NO SCROLL CURSOR FOR {sql}", params)
+            while not read_all and (left := deadline - time.monotonic()) > 0:
+                # Sent with the fetch: a fetch started near the deadline
+                # may not take the whole budget again.
+                cursor.execute(
+                    f"SET LOCAL statement_timeout = {max(1, round(left * 1000))};"
+                    f"FETCH {size} FROM budgeted"
+                )
+                cursor.nextset()
+                fetched = cursor.fetchall()
+                rows.extend(fetched)
+                read_all = len(fetched) < size
+                size *= 2
             # Within a savepoint the cursor would outlive the block.
-            cursor.execute("CLOSE index_matches")
+            cursor.execute("CLOSE budgeted")
     except OperationalError as error:
         if not isinstance(error.__cause__, QueryCanceled):
             raise
-    return SomeMatches(found, stopped=not read_all)
+    return rows, read_all
+
+
+# How long a phrase's matches may be looked for. A phrase's matches are
+# the papers that hold its words at its positions: the search index finds
+# the papers holding the words, and each is read from the table to check
+# the positions, 1.5-7 microseconds a paper (from PostgreSQL's buffers or
+# from the system's). When the words are common together and the phrase
+# rare, the papers to check are tens of thousands: at a million papers,
+# `"attention is all you need"` 17,946 of them for 158 matches (40-150 ms),
+# `"large language model for code generation"` 52,184 for 63 (220-510 ms,
+# 75 of them listing the papers from the index). No index of PostgreSQL's
+# holds positions; the page then shows what was found within the budget
+# (the index's sample is read first, and every phrase found in a title is
+# added) and offers to check every paper.
+PHRASE_BUDGET_MS = 30
+# Of which the titles holding the phrase may take this much (they are
+# looked for first, see `_rank_candidates`).
+PHRASE_TITLE_BUDGET_MS = 15
+
+
+def _has_phrase(text: str) -> bool:
+    """Whether a query asks for a quoted phrase of two words or more (a quoted word is a word)."""
+    return any(
+        token.startswith('"') and len(_WORD.findall(token)) > 1 for token in _TOKEN.findall(text)
+    )
+
+
+def _phrase_matches(ids: QuerySet, limit: int, density: float, budget: int) -> SomeMatches:
+    """Up to `limit` of the matches of a query with a phrase, those found within `budget` ms.
+
+    As other queries', from the table's first papers when the words are
+    common, from the index's sample first otherwise.
+    """
+    if density >= SAMPLE_DENSITY:
+        sql, params = ids[:limit].query.sql_with_params()
+        rows, read_all = _read_within(sql, params, budget, enable_bitmapscan="off")
+        return SomeMatches([pk for (pk,) in rows], stopped=not read_all)
+    sql, params = _sample_first_sql(ids, limit)
+    rows, read_all = _read_within(sql, params, budget)
+    if read_all:
+        return _from_sample_first(rows, limit)
+    # The sample's matches and the first others; a paper may be in both.
+    return SomeMatches(list(dict.fromkeys(pk for pk, _ in rows)), stopped=True)
 
 
 # The sample's matches, and only when they are too few, every paper's.
@@ -1024,17 +1129,30 @@ SAMPLE_ENOUGH = 2
 
 def _sample_first(ids: QuerySet, limit: int) -> SomeMatches:
     """Up to `limit` of `ids`, from the search index's sample if it tells that more match."""
-    enough = math.ceil(SAMPLE_ENOUGH * limit / SEARCH_SAMPLE_EVERY)
+    sql, params = _sample_first_sql(ids, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _from_sample_first(cursor.fetchall(), limit)
+
+
+def _sample_first_sql(ids: QuerySet, limit: int) -> tuple[str, list]:
     sampled, sampled_params = ids.filter(IN_SEARCH_SAMPLE)[:limit].query.sql_with_params()
     every, every_params = ids[:limit].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SAMPLE_FIRST.format(sampled=sampled, every=every),
-            [*sampled_params, *every_params, enough],
-        )
-        rows = cursor.fetchall()
+    return _SAMPLE_FIRST.format(sampled=sampled, every=every), [
+        *sampled_params,
+        *every_params,
+        _sample_enough(limit),
+    ]
+
+
+def _sample_enough(limit: int) -> int:
+    return math.ceil(SAMPLE_ENOUGH * limit / SEARCH_SAMPLE_EVERY)
+
+
+def _from_sample_first(rows: list[tuple[int, bool]], limit: int) -> SomeMatches:
+    """The matches of the whole _SAMPLE_FIRST statement's rows."""
     in_sample = [pk for pk, from_sample in rows if from_sample]
-    if len(in_sample) >= enough:
+    if len(in_sample) >= _sample_enough(limit):
         return SomeMatches(in_sample, sampled=True)
     return SomeMatches([pk for pk, from_sample in rows if not from_sample])
 

@@ -1,4 +1,7 @@
+import csv
+import io
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -1011,13 +1014,65 @@ def test_a_search_stopped_before_it_found_a_match_says_so_rather_than_that_none_
 
 
 def test_a_search_index_answer_within_its_budget_is_every_match(scope, run_out_of_time):
-    expected = titles('"sparse attention"', scope)
+    expected = titles("sparse", scope)
     run_out_of_time()
 
-    found = search('"sparse attention"', scope=scope)
+    found = search("sparse", scope=scope)
 
-    assert titles('"sparse attention"', scope) == expected != []
+    assert titles("sparse", scope) == expected != []
     assert not found.stopped
+
+
+def test_a_statement_read_within_a_budget_keeps_the_rows_that_came_in_time(db):
+    from papers.search import BUDGETED_READ, _read_within
+
+    # The first rows come at once; the one after them takes a second.
+    slow_after = 3 * BUDGETED_READ
+    sql = "SELECT g FROM generate_series(1, 100) g WHERE g <= %s OR pg_sleep(1) IS NOT NULL"
+
+    rows, read_all = _read_within(sql, (slow_after,), 300)
+
+    # Fetched 16, then 32: the fetch of 64 was cancelled with what it had read.
+    assert [g for (g,) in rows] == list(range(1, slow_after + 1))
+    assert not read_all
+    assert _read_within(sql, (100,), 300) == ([(g,) for g in range(1, 101)], True)
+    # The cursor is gone and the settings are restored.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        assert cursor.fetchone() == ("0",)
+        cursor.execute("SELECT count(*) FROM pg_cursors")
+        assert cursor.fetchone() == (0,)
+
+
+def test_a_phrase_past_its_budget_shows_the_titles_holding_it_and_offers_to_check_every_paper(
+    reader_client, workspace, sample_listing, monkeypatch
+):
+    from papers import search as search_module
+
+    phrase = '"language models"'
+    every_match, _, _ = every_page(reader_client, workspace, phrase)
+    # The titles are looked for within their budget; the abstracts have none.
+    monkeypatch.setattr(search_module, "PHRASE_BUDGET_MS", 0)
+    monkeypatch.setattr(search_module, "PHRASE_TITLE_BUDGET_MS", 5_000)
+
+    html = results_page(reader_client, workspace, phrase).text
+
+    shown = page_titles(html)
+    assert "stopped before it had checked them all" in html
+    assert f"at least {len(shown)} papers" in html
+    assert shown and set(shown) < set(every_match)
+    assert all(re.search("language model", title, re.IGNORECASE) for title in shown)
+    link = unescape(re.search(r'<a class="results__every" href="([^"]+)"', html)[1])
+    checked = reader_client.get(reverse("workspace_papers", args=[workspace.slug]) + link).text
+    assert "stopped before" not in checked and "Check every paper" not in checked
+    seen, _, _ = every_page(reader_client, workspace, phrase, every="1")
+    assert seen == every_match
+    # A file holds every match, as "check every paper" finds them.
+    export = reader_client.get(
+        reverse("papers_export", args=[workspace.slug, "csv"]), {"q": phrase}
+    )
+    exported = [row["title"] for row in csv.DictReader(io.StringIO(export.content.decode()))]
+    assert sorted(exported) == sorted(every_match)
 
 
 def test_the_first_matches_of_common_words_are_read_from_the_table(scope, monkeypatch):

@@ -29,7 +29,9 @@ def papers(request: HttpRequest) -> HttpResponse:
     """The workspace's papers page: search results, or the latest listing in rank order."""
     raw = request.GET.get("q", "")
     sort = request.GET.get("sort", "")
-    found = search(raw, scope=Scope(request.user, request.workspace), sort=sort)
+    # "Check every paper", offered where a search stopped before it had.
+    every = request.GET.get("every") == "1"
+    found = search(raw, scope=Scope(request.user, request.workspace), sort=sort, every=every)
     # A search's text gives its matches as ids already (see papers.search).
     paginator = CappedPaginator(found.papers, PAPERS_PER_PAGE, page_by_sample=not found.text)
     page = paginator.get_page(request.GET.get("page"))

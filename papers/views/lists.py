@@ -272,7 +272,11 @@ def list_add(request: HttpRequest) -> HttpResponse:
     reading_list = _lists(request).filter(pk=number(request.POST.get("list"))).first()
     fallback = reverse("workspace_papers", args=[request.workspace.slug])
     if "q" in request.POST:
-        found = search(request.POST["q"], scope=Scope(request.user, request.workspace))
+        found = search(
+            request.POST["q"],
+            scope=Scope(request.user, request.workspace),
+            every=request.POST.get("every") == "1",
+        )
         papers = list(found.papers[:EXPORT_LIMIT])
     else:
         papers = list(
@@ -388,10 +392,16 @@ def list_export(request: HttpRequest, list_id: int, fmt: str) -> HttpResponse:
 
 @workspace_view()
 def papers_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """Export a search result (the first EXPORT_LIMIT papers, in the result's order)."""
+    """Export a search result (the first EXPORT_LIMIT papers, in the result's order).
+
+    A file holds every match, as the page's "check every paper" finds them.
+    """
     q = request.GET.get("q", "")
     found = search(
-        q, scope=Scope(request.user, request.workspace), sort=request.GET.get("sort", "")
+        q,
+        scope=Scope(request.user, request.workspace),
+        sort=request.GET.get("sort", ""),
+        every=True,
     )
     papers = list(_with_years(found.papers)[:EXPORT_LIMIT])
     entries = [
