@@ -1234,7 +1234,7 @@ def test_the_scan_for_titles_of_common_words_keeps_fewer_of_them(scope, monkeypa
     assert in_title.count() > 3 and not named.exists()
 
     def first_titles(common: bool) -> list[int]:
-        return search_module._title_matches(in_title, named, common, one_by_one=False)
+        return search_module._title_matches(in_title, named, common, one_by_one=False, budget=None)
 
     assert len(first_titles(common=True)) == 2  # read from the table
     assert len(first_titles(common=False)) == 3  # from the titles' index
