@@ -1077,7 +1077,7 @@ def _read_within(
 PHRASE_BUDGET_MS = 30
 # Of which the titles holding the phrase may take this much (they are
 # looked for first, see `_rank_candidates`).
-PHRASE_TITLE_BUDGET_MS = 15
+PHRASE_TITLE_BUDGET_MS = 20
 
 
 def _has_phrase(text: str) -> bool:
