@@ -449,8 +449,9 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     in_title = filtered.filter(title_vector=query).order_by()
     named = filtered.filter(title_key=title_key(result.text)).order_by()
     titles = None
-    phrase_budget = EVERY_PAPER_BUDGET_MS
-    if _has_phrase(result.text) and not one_by_one and not result.every:
+    budgeted = _has_phrase(result.text) and not one_by_one and not result.every
+    phrase_budget = PHRASE_BUDGET_MS if budgeted else EVERY_PAPER_BUDGET_MS
+    if budgeted and words.density * words.papers > PHRASE_FEW_PAPERS:
         # Within a phrase's budget the titles come first: where its words
         # are common, the abstracts' matches may not all be found in time,
         # and those in titles are the likeliest known items.
@@ -487,7 +488,8 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     matched = set(some[:RANK_CANDIDATES])
     if titles is None:
         common = not one_by_one and _common_in_titles(words.groups)
-        titles = _title_matches(in_title, named, common, one_by_one, None)
+        budget = PHRASE_TITLE_BUDGET_MS if budgeted else None
+        titles = _title_matches(in_title, named, common, one_by_one, budget)
     by_title = set(titles) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
@@ -1078,6 +1080,12 @@ PHRASE_BUDGET_MS = 30
 # Of which the titles holding the phrase may take this much (they are
 # looked for first, see `_rank_candidates`).
 PHRASE_TITLE_BUDGET_MS = 20
+# Where no more papers than this are expected to hold a phrase's words,
+# they are checked before the titles are looked for: in 3-10 ms, every
+# match is found, and no title need be (taking the titles first cost
+# `"graph neural networks for recommendation"`, 1,300 papers expected,
+# 12% of its page at a million papers).
+PHRASE_FEW_PAPERS = 5_000
 
 
 def _has_phrase(text: str) -> bool:

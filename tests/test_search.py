@@ -1044,8 +1044,9 @@ def test_a_statement_read_within_a_budget_keeps_the_rows_that_came_in_time(db):
         assert cursor.fetchone() == (0,)
 
 
+@pytest.mark.parametrize("titles_first", [True, False])
 def test_a_phrase_past_its_budget_shows_the_titles_holding_it_and_offers_to_check_every_paper(
-    reader_client, workspace, sample_listing, monkeypatch
+    reader_client, workspace, sample_listing, monkeypatch, titles_first
 ):
     from papers import search as search_module
 
@@ -1054,6 +1055,8 @@ def test_a_phrase_past_its_budget_shows_the_titles_holding_it_and_offers_to_chec
     # The titles are looked for within their budget; the abstracts have none.
     monkeypatch.setattr(search_module, "PHRASE_BUDGET_MS", 0)
     monkeypatch.setattr(search_module, "PHRASE_TITLE_BUDGET_MS", 5_000)
+    # Whether the words are common enough for the titles to come first.
+    monkeypatch.setattr(search_module, "PHRASE_FEW_PAPERS", -1 if titles_first else 10**9)
 
     html = results_page(reader_client, workspace, phrase).text
 
