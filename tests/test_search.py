@@ -1065,6 +1065,7 @@ def test_a_phrase_past_its_budget_shows_the_titles_holding_it_and_offers_to_chec
     assert f"at least {len(shown)} papers" in html
     assert shown and set(shown) < set(every_match)
     assert all(re.search("language model", title, re.IGNORECASE) for title in shown)
+    assert "Export every match" in html
     link = unescape(re.search(r'<a class="results__every" href="([^"]+)"', html)[1])
     checked = reader_client.get(reverse("workspace_papers", args=[workspace.slug]) + link).text
     assert "stopped before" not in checked and "Check every paper" not in checked
