@@ -410,6 +410,8 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     Every candidate is read to be ranked, and the other matches are a sample
     in the table's order, not the best: 150 of them rather than 250 took
     12-14 ms off `diffusion -image` at a million papers, 2-5 off common words.
+    A query with a phrase is answered within PHRASE_BUDGET_MS, unless the
+    search is to check every paper (`result.every`).
     """
     if filtered.query.is_empty():
         # A filter that matches nothing by construction (a listing that does
@@ -1020,8 +1022,8 @@ EVERY_PAPER_BUDGET_MS = 5_000
 # Rows fetched first from a statement read within a budget; each fetch
 # after asks for twice as many. A fetch cancelled at the deadline gives
 # none of its rows: the first are few, for where matches are rare, and
-# where they are many a few fetches read them (one at a time, each a round
-# trip, 151 took 11 ms in 16s).
+# where they are many a few fetches read them (151 fetched sixteen at a
+# time took 11 ms of round trips).
 BUDGETED_READ = 16
 
 
@@ -1032,9 +1034,9 @@ def _read_within(
 
     They are read from a cursor, BUDGETED_READ first, twice as many at each
     fetch after, each fetch cancelled when the budget runs out; the rows
-    fetched before then are kept. `settings` hold for the statement. The cursor's plan is the plan
-    of the whole statement (PostgreSQL plans a cursor for its first tenth
-    otherwise).
+    fetched before then are kept. `settings` hold for the statement. The
+    cursor is planned for all its rows (PostgreSQL plans a cursor for its
+    first tenth otherwise).
     """
     rows: list[tuple] = []
     deadline = time.monotonic() + milliseconds / 1000
@@ -1067,15 +1069,15 @@ def _read_within(
 # How long a phrase's matches may be looked for. A phrase's matches are
 # the papers that hold its words at its positions: the search index finds
 # the papers holding the words, and each is read from the table to check
-# the positions, 1.5-7 microseconds a paper (from PostgreSQL's buffers or
+# the positions, 1.5-8 microseconds a paper (from PostgreSQL's buffers or
 # from the system's). When the words are common together and the phrase
 # rare, the papers to check are tens of thousands: at a million papers,
 # `"attention is all you need"` 17,946 of them for 158 matches (40-150 ms),
 # `"large language model for code generation"` 52,184 for 63 (220-510 ms,
 # 75 of them listing the papers from the index). No index of PostgreSQL's
 # holds positions; the page then shows what was found within the budget
-# (the index's sample is read first, and every phrase found in a title is
-# added) and offers to check every paper.
+# (the titles holding the phrase first, where many papers hold its words,
+# see `_rank_candidates`) and offers to check every paper.
 PHRASE_BUDGET_MS = 30
 # Of which the titles holding the phrase may take this much (they are
 # looked for first, see `_rank_candidates`).
