@@ -75,6 +75,35 @@ def test_add_a_whole_search_to_a_list(reader_client, team, built):
     assert "Continual Learning with Dependency Preserving Hypernetworks" in titles
 
 
+def test_a_stopped_search_adds_the_papers_it_showed_and_a_checked_one_every_match(
+    reader, reader_client, team, sample_listing, monkeypatch
+):
+    from django.contrib.postgres.search import SearchQuery
+
+    from papers import search as search_module
+    from papers.services import reading_list_create
+
+    phrase = '"language models"'
+    holding = Paper.objects.filter(
+        search_vector=SearchQuery(phrase, search_type="websearch", config="english")
+    )
+    every_match = set(holding.values_list("title", flat=True))
+    # The titles are looked for within their budget; the abstracts have none.
+    monkeypatch.setattr(search_module, "PHRASE_BUDGET_MS", 0)
+    monkeypatch.setattr(search_module, "PHRASE_TITLE_BUDGET_MS", 5_000)
+    shown, checked = (
+        reading_list_create(workspace=team, title=title, user=reader)
+        for title in ("Shown", "Checked")
+    )
+    add = reverse("list_add", args=[team.slug])
+
+    reader_client.post(add, {"list": shown.pk, "q": phrase})
+    reader_client.post(add, {"list": checked.pk, "q": phrase, "every": "1"})
+
+    assert order(shown) and set(order(shown)) < every_match
+    assert set(order(checked)) == every_match
+
+
 def test_move_up_down_drag_order_and_remove(reader_client, team, built):
     items = list(built.items.order_by("position"))
     move = reverse("item_move", args=[team.slug, built.pk, items[2].pk])
