@@ -992,7 +992,8 @@ def _some_matches(
     if not _WANTED_WORD.search(text):
         return SomeMatches(list(ids[:limit]))
     if _has_phrase(text):
-        return _phrase_matches(ids, limit, density, phrase_budget)
+        from_table = density >= SAMPLE_DENSITY and not every
+        return _phrase_matches(ids, limit, from_table, phrase_budget)
     try:
         if density < SAMPLE_DENSITY:
             with statement_timeout(SCAN_BUDGET_MS):
@@ -1097,13 +1098,13 @@ def _has_phrase(text: str) -> bool:
     )
 
 
-def _phrase_matches(ids: QuerySet, limit: int, density: float, budget: int) -> SomeMatches:
+def _phrase_matches(ids: QuerySet, limit: int, from_table: bool, budget: int) -> SomeMatches:
     """Up to `limit` of the matches of a query with a phrase, those found within `budget` ms.
 
     As other queries', from the table's first papers when the words are
-    common, from the index's sample first otherwise.
+    common (`from_table`), from the index's sample first otherwise.
     """
-    if density >= SAMPLE_DENSITY:
+    if from_table:
         sql, params = ids[:limit].query.sql_with_params()
         rows, read_all = _read_within(sql, params, budget, enable_bitmapscan="off")
         return SomeMatches([pk for (pk,) in rows], stopped=not read_all)
