@@ -1079,7 +1079,7 @@ def _read_within(
 # holds positions; the page then shows what was found within the budget
 # (the titles holding the phrase first, where many papers hold its words,
 # see `_rank_candidates`) and offers to check every paper.
-PHRASE_BUDGET_MS = 30
+PHRASE_BUDGET_MS = 25
 # Of which the titles holding the phrase may take this much (they are
 # looked for first, see `_rank_candidates`).
 PHRASE_TITLE_BUDGET_MS = 20
