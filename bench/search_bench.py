@@ -410,7 +410,7 @@ def run_once(raw: str, sort: str, scope) -> tuple[int, dict[str, float]]:
     searched = time.perf_counter()
     # As the papers page counts: exactly up to its limit, "more than" above,
     # keeping a sample of the ids for the facets.
-    paginator = CappedPaginator(found.papers, PAGE_SIZE)
+    paginator = CappedPaginator(found.papers, PAGE_SIZE, counted=found.counted)
     count = paginator.count
     counted = time.perf_counter()
     rows = list(paginator.get_page(1).object_list)

@@ -26,6 +26,7 @@ from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
 )
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
 from django.db.models import (
     BigAutoField,
@@ -63,6 +64,7 @@ from papers.models import (
     Tag,
     Tagging,
 )
+from papers.views.pagination import COUNT_LIMIT
 
 MAX_QUERY_LENGTH = 500
 SORTS = {"relevance": "Relevance", "rank": "Listing rank", "newest": "Newest", "title": "Title"}
@@ -261,6 +263,10 @@ class Search:
     ranked_subset: bool = False
     # Looking for matches took too long: they are those found by then.
     stopped: bool = False
+    # The filters' papers were looked for too long (see EXCLUDING_BUDGET_MS).
+    filters_stopped: bool = False
+    # Their count and ids, as the page's paginator counts them, where read already.
+    counted: tuple[int, str] | None = None
     # Every paper is checked, with budgets of seconds (see EVERY_PAPER_BUDGET_MS).
     every: bool = False
     # The query's words are all too common to search for (the problem says which).
@@ -284,6 +290,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
     result = Search(every=every)
     papers = Paper.objects.all()
     words: list[str] = []
+    excluding = False
     tokens = _TOKEN.findall(raw)
     scope = replace(scope, with_phrase=any('"' in t for t in tokens if not _is_filter(t)))
     if not tokens:
@@ -309,6 +316,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
             continue
         result.readings.append(reading)
         result.listing_filter |= match["name"] == "listing"
+        excluding |= bool(match["negated"])
     if result.readings and _dangling_or_taken_out(words):
         result.problems.append("“or” joins words, not filters: every filter applies")
     result.text = " ".join(words).strip()
@@ -316,6 +324,8 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
         papers = papers.filter(arxiv_id=paper_id)
         result.readings.insert(0, f"arXiv id {paper_id}")
         result.arxiv_id, result.text = paper_id, ""
+    if excluding:
+        papers = _excluding_within(papers, result)
     if result.text:
         result.readings.insert(0, f"text “{_QUOTED.sub(r'‘\1’', result.text)}”")
         papers = _rank_candidates(papers, result)
@@ -332,6 +342,46 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result
+
+
+# How long the papers left by filters may be looked for when one of them
+# leaves papers out (`-year:2026`). No index lists the papers a filter
+# leaves: PostgreSQL reads the papers in turn and checks each, which is
+# quick where many are left, and reads every paper where few or none are.
+# At a million papers all listed in 2026, `-year:2026` took 1.8 s to find
+# the 51 others, and beside words the titles holding the words were each
+# checked against it (`model -year:2026` 1.9 s, `learning -listing:latest`
+# 1.4 s). The page then shows the papers found within the budget and
+# offers to check every paper, as for a phrase.
+EXCLUDING_BUDGET_MS = 100
+
+
+def _excluding_within(papers: QuerySet, result: Search) -> QuerySet:
+    """The papers left by filters one of which leaves papers out, by their ids where few are.
+
+    They are read as the page counts them, up to COUNT_LIMIT + 1 (in no
+    order: the planner's quickest), within EXCLUDING_BUDGET_MS; filters
+    alone keep the count and ids read for the page (`result.counted`).
+    Where more are left, `papers` as it is; otherwise the papers found,
+    every one of them or, where the budget ran out (`result.stopped`), the
+    first.
+    """
+    ids = papers.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1]
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing by construction
+        return papers
+    budget = EVERY_PAPER_BUDGET_MS if result.every else EXCLUDING_BUDGET_MS
+    rows, read_all = _read_within(sql, params, budget)
+    found = [pk for (pk,) in rows]
+    if not result.text:
+        result.counted = (len(found), "{" + ",".join(map(str, found)) + "}")
+    if read_all and len(found) > COUNT_LIMIT:
+        return papers
+    result.stopped = result.filters_stopped = not read_all
+    if "rank" in papers.query.annotations:  # a listing's, kept for its order
+        return papers.filter(pk__any=found)
+    return Paper.objects.filter(pk__any=found)
 
 
 def _dangling_or_taken_out(words: list[str]) -> bool:
@@ -474,7 +524,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     if not some and not stopped:
         # Nothing to count, page or count facets over: no statement need ask.
         return filtered.none()
-    result.stopped = stopped
+    result.stopped |= stopped
     if len(some) <= RANK_CANDIDATES and not sampled and not stopped:
         # Every match, by id: filtering on the vectors again would read each
         # vector once more, for the count and for the page, and the

@@ -1079,6 +1079,63 @@ def test_a_phrase_past_its_budget_shows_the_titles_holding_it_and_offers_to_chec
     assert sorted(exported) == sorted(every_match)
 
 
+@pytest.mark.parametrize("count_limit", [5, 1_000])
+def test_filters_that_leave_papers_out_find_every_paper_left_in_its_order(
+    reader_client, scope, reader, workspace, sample_listing, monkeypatch, count_limit
+):
+    """More papers left than are counted (searched as filters) or fewer (by their ids)."""
+    from papers import search as search_module
+    from papers.views import pagination
+
+    monkeypatch.setattr(search_module, "COUNT_LIMIT", count_limit)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", count_limit)
+    memory = Tag.objects.create(workspace=workspace, name="memory")
+    tagged = [entry.paper for entry in sample_listing.entries.order_by("rank")[:3]]
+    for paper in tagged:
+        Tagging.objects.create(tag=memory, paper=paper, added_by=reader)
+    ranked = list(sample_listing.entries.order_by("rank").values_list("paper__title", flat=True))
+    left = [title for title in ranked if title not in {paper.title for paper in tagged}]
+
+    seen, _, pages = every_page(
+        reader_client, workspace, f"listing:{sample_listing.date} -tag:memory"
+    )
+    assert (seen, pages) == (left, 2)
+    assert titles("-tag:memory", scope, sort="title") == sorted(left, key=title_key)
+    assert set(titles("memory -tag:memory", scope)) == set(titles("memory", scope)) - {
+        paper.title for paper in tagged
+    }
+    assert titles("tag:memory -listing:latest", scope) == []
+
+
+def test_filters_that_leave_out_most_papers_stop_at_their_budget_and_offer_to_check_every_paper(
+    reader_client, workspace, sample_listing, monkeypatch
+):
+    from datetime import date
+
+    from papers import search as search_module
+
+    old = Paper.objects.create(
+        title="An Old Paper",
+        title_key=title_key("An Old Paper"),
+        abstract="Old.",
+        published=date(2019, 5, 1),
+    )
+    # Every paper of the sample was listed in 2026: one is left.
+    monkeypatch.setattr(search_module, "EXCLUDING_BUDGET_MS", 0)
+
+    for query in ("-year:2026", "old paper -year:2026"):
+        html = results_page(reader_client, workspace, query).text
+
+        assert re.search(r'<h1 class="results__count"[^>]*>0 papers</h1>', html)
+        assert "leave out so many papers that the search stopped" in html
+        assert "No paper matches" not in html
+        link = unescape(re.search(r'<a class="results__every" href="([^"]+)"', html)[1])
+        checked = reader_client.get(reverse("workspace_papers", args=[workspace.slug]) + link)
+        assert page_titles(checked.text) == [old.title]
+        assert re.search(r'<h1 class="results__count"[^>]*>1 paper</h1>', checked.text)
+        assert "stopped before" not in checked.text and "Check every paper" not in checked.text
+
+
 def test_the_first_matches_of_common_words_are_read_from_the_table(scope, monkeypatch):
     """Not from the search index, which lists every paper holding the words before the first."""
     from papers import search as search_module

@@ -33,7 +33,9 @@ def papers(request: HttpRequest) -> HttpResponse:
     every = request.GET.get("every") == "1"
     found = search(raw, scope=Scope(request.user, request.workspace), sort=sort, every=every)
     # A search's text gives its matches as ids already (see papers.search).
-    paginator = CappedPaginator(found.papers, PAPERS_PER_PAGE, page_by_sample=not found.text)
+    paginator = CappedPaginator(
+        found.papers, PAPERS_PER_PAGE, page_by_sample=not found.text, counted=found.counted
+    )
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     decorate_rows(request, rows)

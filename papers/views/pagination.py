@@ -36,6 +36,8 @@ class CappedPaginator(Paginator):
     beyond), for the page's facets to count over. With `page_by_sample`, a
     page of a count that is exact is chosen among those ids (for a queryset
     of conditions; one that is a list of ids already gains nothing).
+    `counted` is that count and those ids where they were read already
+    (see `papers.search.Search.counted`).
     """
 
     def __init__(
@@ -44,10 +46,13 @@ class CappedPaginator(Paginator):
         per_page,
         *,
         page_by_sample: bool = False,
+        counted: tuple[int, str] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.page_by_sample = page_by_sample
+        if counted is not None:
+            self._matches = counted
 
     def _ids(self, limit: int | None):
         # Only the ids: a search's relevance and rank annotations, computed
