@@ -26,7 +26,6 @@ from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
 )
-from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
 from django.db.models import (
     BigAutoField,
@@ -64,7 +63,7 @@ from papers.models import (
     Tag,
     Tagging,
 )
-from papers.views.pagination import COUNT_LIMIT
+from papers.views.pagination import count_matches
 
 MAX_QUERY_LENGTH = 500
 SORTS = {"relevance": "Relevance", "rank": "Listing rank", "newest": "Newest", "title": "Title"}
@@ -263,9 +262,11 @@ class Search:
     ranked_subset: bool = False
     # Looking for matches took too long: they are those found by then.
     stopped: bool = False
-    # The filters' papers were looked for too long (see EXCLUDING_BUDGET_MS).
+    # A filter leaves papers out (`-tag:read`).
+    excluding: bool = False
+    # Counting the filters' papers took too long (see EXCLUDING_BUDGET_MS).
     filters_stopped: bool = False
-    # Their count and ids, as the page's paginator counts them, where read already.
+    # The page's count and ids where they were counted already (see `count_matches`).
     counted: tuple[int, str] | None = None
     # Every paper is checked, with budgets of seconds (see EVERY_PAPER_BUDGET_MS).
     every: bool = False
@@ -324,8 +325,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
         papers = papers.filter(arxiv_id=paper_id)
         result.readings.insert(0, f"arXiv id {paper_id}")
         result.arxiv_id, result.text = paper_id, ""
-    if excluding:
-        papers = _excluding_within(papers, result)
+    result.excluding = excluding
     if result.text:
         result.readings.insert(0, f"text “{_QUOTED.sub(r'‘\1’', result.text)}”")
         papers = _rank_candidates(papers, result)
@@ -339,49 +339,43 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
                 output_field=FloatField(),
             )
         )
+    elif excluding:
+        papers = _excluding_within(papers, result)
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result
 
 
-# How long the papers left by filters may be looked for when one of them
-# leaves papers out (`-year:2026`). No index lists the papers a filter
-# leaves: PostgreSQL reads the papers in turn and checks each, which is
-# quick where many are left, and reads every paper where few or none are.
-# At a million papers all listed in 2026, `-year:2026` took 1.8 s to find
-# the 51 others, and beside words the titles holding the words were each
-# checked against it (`model -year:2026` 1.9 s, `learning -listing:latest`
-# 1.4 s). The page then shows the papers found within the budget and
-# offers to check every paper, as for a phrase.
+# How long filters alone may be counted when one of them leaves papers out
+# (`-year:2026`). No index lists the papers a filter leaves: PostgreSQL
+# reads the papers in turn and checks each, which is quick where many are
+# left, and reads every paper where few or none are. At a million papers
+# all listed in 2026, `-year:2026` took 1.8 s to find the 51 others, and
+# `-listing:latest` 0.6 s. The page then says that the search stopped and
+# offers to check every paper, as for a phrase. Beside words, where a
+# filter leaves papers out, the titles holding them are given up after
+# INDEX_BUDGET_MS: each was checked against the filter (`model -year:2026`
+# 1.9 s, `learning -listing:latest` 1.4 s).
 EXCLUDING_BUDGET_MS = 100
 
 
 def _excluding_within(papers: QuerySet, result: Search) -> QuerySet:
-    """The papers left by filters one of which leaves papers out, by their ids where few are.
+    """Filters alone, one of which leaves papers out, counted within EXCLUDING_BUDGET_MS.
 
-    They are read as the page counts them, up to COUNT_LIMIT + 1 (in no
-    order: the planner's quickest), within EXCLUDING_BUDGET_MS; filters
-    alone keep the count and ids read for the page (`result.counted`).
-    Where more are left, `papers` as it is; otherwise the papers found,
-    every one of them or, where the budget ran out (`result.stopped`), the
-    first.
+    The count is the page's (`result.counted`); past the budget, no paper,
+    and `result.stopped`.
     """
-    ids = papers.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1]
-    try:
-        sql, params = ids.query.sql_with_params()
-    except EmptyResultSet:  # a filter that matches nothing by construction
-        return papers
     budget = EVERY_PAPER_BUDGET_MS if result.every else EXCLUDING_BUDGET_MS
-    rows, read_all = _read_within(sql, params, budget)
-    found = [pk for (pk,) in rows]
-    if not result.text:
-        result.counted = (len(found), "{" + ",".join(map(str, found)) + "}")
-    if read_all and len(found) > COUNT_LIMIT:
-        return papers
-    result.stopped = result.filters_stopped = not read_all
-    if "rank" in papers.query.annotations:  # a listing's, kept for its order
-        return papers.filter(pk__any=found)
-    return Paper.objects.filter(pk__any=found)
+    try:
+        with statement_timeout(budget):
+            result.counted = count_matches(papers)
+    except OperationalError as error:
+        if not isinstance(error.__cause__, QueryCanceled):
+            raise
+        result.stopped = result.filters_stopped = True
+        result.counted = (0, "{}")
+        return papers.none()
+    return papers
 
 
 def _dangling_or_taken_out(words: list[str]) -> bool:
@@ -524,7 +518,7 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     if not some and not stopped:
         # Nothing to count, page or count facets over: no statement need ask.
         return filtered.none()
-    result.stopped |= stopped
+    result.stopped = stopped
     if len(some) <= RANK_CANDIDATES and not sampled and not stopped:
         # Every match, by id: filtering on the vectors again would read each
         # vector once more, for the count and for the page, and the
@@ -541,7 +535,10 @@ def _rank_candidates(filtered: QuerySet, result: Search) -> QuerySet:
     if titles is None:
         common = not one_by_one and _common_in_titles(words.groups)
         budget = PHRASE_TITLE_BUDGET_MS if budgeted else None
-        titles = _title_matches(in_title, named, common, one_by_one, budget)
+        timeout = None
+        if result.excluding:  # see EXCLUDING_BUDGET_MS
+            timeout = EVERY_PAPER_BUDGET_MS if result.every else INDEX_BUDGET_MS
+        titles = _title_matches(in_title, named, common, one_by_one, budget, timeout)
     by_title = set(titles) - matched
     if by_title and _EXCLUSION.search(result.text):
         # A title that matches may have an excluded word in its abstract.
@@ -742,7 +739,12 @@ def _common_in_titles(groups: list[set[str]]) -> bool:
 
 
 def _title_matches(
-    in_title: QuerySet, named: QuerySet, common: bool, one_by_one: bool, budget: int | None
+    in_title: QuerySet,
+    named: QuerySet,
+    common: bool,
+    one_by_one: bool,
+    budget: int | None,
+    timeout: int | None = None,
 ) -> list[int]:
     """The ids of up to TITLE_MATCHES papers whose titles match, and of `named`, in no order.
 
@@ -750,7 +752,8 @@ def _title_matches(
     the same statement, first. `common` says the titles are many (see
     `_common_in_titles`); `one_by_one` that a filter gave few papers' ids
     (see `_among_few`). With a `budget` (a phrase's, see
-    PHRASE_TITLE_BUDGET_MS), the titles are those found within it.
+    PHRASE_TITLE_BUDGET_MS), the titles are those found within it; with a
+    `timeout` (see EXCLUDING_BUDGET_MS), none are past it.
     """
 
     def first(limit: int, **settings: str) -> list[int]:
@@ -774,7 +777,15 @@ def _title_matches(
         except OperationalError as error:
             if not isinstance(error.__cause__, QueryCanceled):
                 raise
-    return first(TITLE_MATCHES)
+    if timeout is None:
+        return first(TITLE_MATCHES)
+    try:
+        with statement_timeout(timeout):
+            return first(TITLE_MATCHES)
+    except OperationalError as error:
+        if not isinstance(error.__cause__, QueryCanceled):
+            raise
+    return []
 
 
 class SearchedWords(NamedTuple):

@@ -1083,11 +1083,9 @@ def test_a_phrase_past_its_budget_shows_the_titles_holding_it_and_offers_to_chec
 def test_filters_that_leave_papers_out_find_every_paper_left_in_its_order(
     reader_client, scope, reader, workspace, sample_listing, monkeypatch, count_limit
 ):
-    """More papers left than are counted (searched as filters) or fewer (by their ids)."""
-    from papers import search as search_module
+    """More papers left than are counted exactly, or fewer."""
     from papers.views import pagination
 
-    monkeypatch.setattr(search_module, "COUNT_LIMIT", count_limit)
     monkeypatch.setattr(pagination, "COUNT_LIMIT", count_limit)
     memory = Tag.objects.create(workspace=workspace, name="memory")
     tagged = [entry.paper for entry in sample_listing.entries.order_by("rank")[:3]]
@@ -1108,7 +1106,7 @@ def test_filters_that_leave_papers_out_find_every_paper_left_in_its_order(
 
 
 def test_filters_that_leave_out_most_papers_stop_at_their_budget_and_offer_to_check_every_paper(
-    reader_client, workspace, sample_listing, monkeypatch
+    reader_client, workspace, sample_listing, monkeypatch, run_out_of_time
 ):
     from datetime import date
 
@@ -1120,20 +1118,38 @@ def test_filters_that_leave_out_most_papers_stop_at_their_budget_and_offer_to_ch
         abstract="Old.",
         published=date(2019, 5, 1),
     )
+    budgets = run_out_of_time()
+
     # Every paper of the sample was listed in 2026: one is left.
-    monkeypatch.setattr(search_module, "EXCLUDING_BUDGET_MS", 0)
+    html = results_page(reader_client, workspace, "-year:2026").text
 
-    for query in ("-year:2026", "old paper -year:2026"):
-        html = results_page(reader_client, workspace, query).text
+    assert budgets == [search_module.EXCLUDING_BUDGET_MS]
+    assert re.search(r'<h1 class="results__count"[^>]*>0 papers</h1>', html)
+    assert "leave out so many papers that the search stopped" in html
+    assert "No paper matches" not in html
+    link = unescape(re.search(r'<a class="results__every" href="([^"]+)"', html)[1])
+    monkeypatch.undo()
+    checked = reader_client.get(reverse("workspace_papers", args=[workspace.slug]) + link).text
+    assert page_titles(checked) == [old.title]
+    assert re.search(r'<h1 class="results__count"[^>]*>1 paper</h1>', checked)
+    assert "stopped before" not in checked and "Check every paper" not in checked
 
-        assert re.search(r'<h1 class="results__count"[^>]*>0 papers</h1>', html)
-        assert "leave out so many papers that the search stopped" in html
-        assert "No paper matches" not in html
-        link = unescape(re.search(r'<a class="results__every" href="([^"]+)"', html)[1])
-        checked = reader_client.get(reverse("workspace_papers", args=[workspace.slug]) + link)
-        assert page_titles(checked.text) == [old.title]
-        assert re.search(r'<h1 class="results__count"[^>]*>1 paper</h1>', checked.text)
-        assert "stopped before" not in checked.text and "Check every paper" not in checked.text
+
+def test_titles_beside_a_filter_that_leaves_papers_out_are_given_up_past_a_budget(
+    scope, monkeypatch, run_out_of_time
+):
+    from papers import search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)  # titles are looked for
+    budgets = run_out_of_time()
+    titles("language models", scope)
+    assert search_module.INDEX_BUDGET_MS not in budgets
+
+    # The reader has read nothing: the filter leaves every paper.
+    found = titles("language models -status:read", scope)
+
+    assert budgets[-1] == search_module.INDEX_BUDGET_MS
+    assert found and set(found) <= set(titles("language models", scope))
 
 
 def test_the_first_matches_of_common_words_are_read_from_the_table(scope, monkeypatch):

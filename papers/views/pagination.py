@@ -37,7 +37,7 @@ class CappedPaginator(Paginator):
     page of a count that is exact is chosen among those ids (for a queryset
     of conditions; one that is a list of ids already gains nothing).
     `counted` is that count and those ids where they were read already
-    (see `papers.search.Search.counted`).
+    (`count_matches`).
     """
 
     def __init__(
@@ -54,29 +54,9 @@ class CappedPaginator(Paginator):
         if counted is not None:
             self._matches = counted
 
-    def _ids(self, limit: int | None):
-        # Only the ids: a search's relevance and rank annotations, computed
-        # for every row of the subquery, would cost more than the count.
-        ids = self.object_list.order_by().values("pk")
-        return ids[:limit] if limit else ids
-
     @cached_property
     def _matches(self) -> tuple[int, str]:
-        ids = self._ids(COUNT_LIMIT + 1)
-        try:
-            matching, params = ids.query.sql_with_params()
-        except EmptyResultSet:  # a filter that matches nothing by construction
-            return 0, "{}"
-        # The sample comes back as one array literal, written by the server,
-        # which the facets' statements take as a parameter: as a list of
-        # numbers psycopg would parse and dump every one of them in Python.
-        with connections[ids.db].cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*), coalesce(array_agg(id), '{}')::text "
-                f"FROM ({matching}) AS matches (id)",
-                params,
-            )
-            return cursor.fetchone()
+        return count_matches(self.object_list)
 
     @property
     def capped(self) -> bool:
@@ -85,7 +65,7 @@ class CappedPaginator(Paginator):
     @cached_property
     def estimate(self) -> int:
         """How many match by the planner's statistics, rounded; 0 if COUNT_LIMIT or fewer."""
-        ids = self._ids(None)
+        ids = self.object_list.order_by().values("pk")  # as count_matches reads them
         matching, params = ids.query.sql_with_params()
         with connections[ids.db].cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {matching}", params)
@@ -159,6 +139,29 @@ class CappedPaginator(Paginator):
         page = CappedPage(rows[: self.per_page], number, self)
         page.more = len(rows) > self.per_page
         return page
+
+
+def count_matches(papers) -> tuple[int, str]:
+    """The papers of a queryset counted up to COUNT_LIMIT + 1, and their ids.
+
+    Only the ids are read: a search's relevance and rank annotations,
+    computed for every row of the subquery, would cost more than the count.
+    They come back as one array literal, written by the server, which the
+    facets' statements take as a parameter: as a list of numbers psycopg
+    would parse and dump every one of them in Python.
+    """
+    ids = papers.order_by().values("pk")[: COUNT_LIMIT + 1]
+    try:
+        matching, params = ids.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing by construction
+        return 0, "{}"
+    with connections[ids.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(array_agg(id), '{}')::text "
+            f"FROM ({matching}) AS matches (id)",
+            params,
+        )
+        return cursor.fetchone()
 
 
 def _read_whole(chosen, names: list[str]) -> tuple[str, tuple]:
