@@ -291,7 +291,6 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
     result = Search(every=every)
     papers = Paper.objects.all()
     words: list[str] = []
-    excluding = False
     tokens = _TOKEN.findall(raw)
     scope = replace(scope, with_phrase=any('"' in t for t in tokens if not _is_filter(t)))
     if not tokens:
@@ -317,7 +316,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
             continue
         result.readings.append(reading)
         result.listing_filter |= match["name"] == "listing"
-        excluding |= bool(match["negated"])
+        result.excluding |= bool(match["negated"])
     if result.readings and _dangling_or_taken_out(words):
         result.problems.append("“or” joins words, not filters: every filter applies")
     result.text = " ".join(words).strip()
@@ -325,7 +324,6 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
         papers = papers.filter(arxiv_id=paper_id)
         result.readings.insert(0, f"arXiv id {paper_id}")
         result.arxiv_id, result.text = paper_id, ""
-    result.excluding = excluding
     if result.text:
         result.readings.insert(0, f"text “{_QUOTED.sub(r'‘\1’', result.text)}”")
         papers = _rank_candidates(papers, result)
@@ -339,7 +337,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
                 output_field=FloatField(),
             )
         )
-    elif excluding:
+    elif result.excluding:
         papers = _excluding_within(papers, result)
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
