@@ -133,8 +133,27 @@ def _few_papers(paper_ids: QuerySet) -> str | None:
     return ids if count <= FEW_PAPERS else None
 
 
+def _tags(value: str, scope: Scope) -> QuerySet:
+    return Tag.objects.for_user(scope.user).filter(workspace=scope.workspace, name__iexact=value)
+
+
+def _states(value: str, scope: Scope) -> QuerySet:
+    return ReadingState.objects.for_user(scope.user).filter(status=value)
+
+
+# Filters whose papers rows of their own hold once each: a tag's taggings
+# (a workspace has one tag of a name), my reading states of a status.
+# Alone, such a filter is counted from those rows, without looking each
+# paper up: the 5,000 papers of `tag:benchmark` at a million, 0.8 ms
+# against 2-3.
+OWN_ROWS: dict[str, Callable[[str, Scope], QuerySet]] = {
+    "tag": lambda value, scope: Tagging.objects.filter(tag__in=_tags(value, scope)),
+    "status": _states,
+}
+
+
 def filter_tag(papers: QuerySet, value: str, negated: bool, scope: Scope):
-    tags = Tag.objects.for_user(scope.user).filter(workspace=scope.workspace, name__iexact=value)
+    tags = _tags(value, scope)
     label = f"{'not ' if negated else ''}tagged “{value}”"
     tagged_rows = Tagging.objects.filter(tag__in=tags)
     if scope.with_phrase and not negated and (ids := _few_papers(tagged_rows)) is not None:
@@ -152,7 +171,7 @@ def filter_tag(papers: QuerySet, value: str, negated: bool, scope: Scope):
 def filter_status(papers: QuerySet, value: str, negated: bool, scope: Scope):
     if value not in ReadingState.Status.values:
         raise FilterValueError(f"status is one of {', '.join(ReadingState.Status.values)}")
-    states = ReadingState.objects.for_user(scope.user).filter(status=value)
+    states = _states(value, scope)
     label = f"{'not ' if negated else ''}{ReadingState.Status(value).label.lower()}"
     if scope.with_phrase and not negated and (ids := _few_papers(states)) is not None:
         return papers.filter(pk__any=ids), label
@@ -291,6 +310,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
     result = Search(every=every)
     papers = Paper.objects.all()
     words: list[str] = []
+    last_filter = ("", "")  # name and value
     tokens = _TOKEN.findall(raw)
     scope = replace(scope, with_phrase=any('"' in t for t in tokens if not _is_filter(t)))
     if not tokens:
@@ -317,6 +337,7 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
         result.readings.append(reading)
         result.listing_filter |= match["name"] == "listing"
         result.excluding |= bool(match["negated"])
+        last_filter = (match["name"], value)
     if result.readings and _dangling_or_taken_out(words):
         result.problems.append("“or” joins words, not filters: every filter applies")
     result.text = " ".join(words).strip()
@@ -339,6 +360,8 @@ def search(raw: str, *, scope: Scope, sort: str = "", every: bool = False) -> Se
         )
     elif result.excluding:
         papers = _excluding_within(papers, result)
+    elif len(result.readings) == 1 and last_filter[0] in OWN_ROWS:
+        result.counted = count_matches(OWN_ROWS[last_filter[0]](last_filter[1], scope), "paper_id")
     result.sort = _sort(sort, result)
     result.papers = _ordered(papers, result.sort)
     return result

@@ -541,6 +541,32 @@ def test_no_one_sees_another_workspaces_tags_or_notes_through_search(
     assert "secret-project" not in browse.text
 
 
+def test_a_tag_or_a_status_alone_is_counted_from_its_own_rows_and_only_this_readers(
+    reader_client, reader, workspace, sample_listing, django_user_model
+):
+    papers = list(Paper.objects.order_by("pk"))
+    memory = Tag.objects.create(workspace=workspace, name="memory")
+    for paper in papers[:7]:
+        Tagging.objects.create(tag=memory, paper=paper, added_by=reader)
+        ReadingState.objects.create(user=reader, paper=paper, status="to-read")
+    outsider = django_user_model.objects.create_user("outsider", password="pw")
+    theirs = Tag.objects.create(
+        workspace=workspace_create(name="Lab", owner=outsider), name="memory"
+    )
+    for paper in papers[7:10]:
+        Tagging.objects.create(tag=theirs, paper=paper, added_by=outsider)
+        ReadingState.objects.create(user=outsider, paper=paper, status="to-read")
+
+    for query in ("tag:Memory", "status:to-read"):
+        with CaptureQueriesContext(connection) as captured:
+            html = results_page(reader_client, workspace, query).text
+
+        assert re.search(r'<h1 class="results__count"[^>]*>7 papers</h1>', html)
+        assert set(page_titles(html)) == {paper.title for paper in papers[:7]}
+        counts = [q["sql"] for q in captured.captured_queries if "SELECT count(*)" in q["sql"]]
+        assert len(counts) == 1 and "papers_paper" not in counts[0]
+
+
 def test_htmx_search_returns_only_the_results(reader_client, workspace, sample_listing):
     response = reader_client.get(
         reverse("workspace_papers", args=[workspace.slug]),

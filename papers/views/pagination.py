@@ -141,8 +141,11 @@ class CappedPaginator(Paginator):
         return page
 
 
-def count_matches(papers) -> tuple[int, str]:
+def count_matches(papers, id_field: str = "pk") -> tuple[int, str]:
     """The papers of a queryset counted up to COUNT_LIMIT + 1, and their ids.
+
+    `id_field` is the papers' id in the queryset's rows (of a table that
+    holds each paper once at most).
 
     Only the ids are read: a search's relevance and rank annotations,
     computed for every row of the subquery, would cost more than the count.
@@ -150,7 +153,7 @@ def count_matches(papers) -> tuple[int, str]:
     facets' statements take as a parameter: as a list of numbers psycopg
     would parse and dump every one of them in Python.
     """
-    ids = papers.order_by().values("pk")[: COUNT_LIMIT + 1]
+    ids = papers.order_by().values(id_field)[: COUNT_LIMIT + 1]
     try:
         matching, params = ids.query.sql_with_params()
     except EmptyResultSet:  # a filter that matches nothing by construction
