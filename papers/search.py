@@ -137,6 +137,10 @@ def _tags(value: str, scope: Scope) -> QuerySet:
     return Tag.objects.for_user(scope.user).filter(workspace=scope.workspace, name__iexact=value)
 
 
+def _taggings(value: str, scope: Scope) -> QuerySet:
+    return Tagging.objects.filter(tag__in=_tags(value, scope))
+
+
 def _states(value: str, scope: Scope) -> QuerySet:
     return ReadingState.objects.for_user(scope.user).filter(status=value)
 
@@ -147,7 +151,7 @@ def _states(value: str, scope: Scope) -> QuerySet:
 # paper up: the 5,000 papers of `tag:benchmark` at a million, 0.8 ms
 # against 2-3.
 OWN_ROWS: dict[str, Callable[[str, Scope], QuerySet]] = {
-    "tag": lambda value, scope: Tagging.objects.filter(tag__in=_tags(value, scope)),
+    "tag": _taggings,
     "status": _states,
 }
 
@@ -155,7 +159,7 @@ OWN_ROWS: dict[str, Callable[[str, Scope], QuerySet]] = {
 def filter_tag(papers: QuerySet, value: str, negated: bool, scope: Scope):
     tags = _tags(value, scope)
     label = f"{'not ' if negated else ''}tagged “{value}”"
-    tagged_rows = Tagging.objects.filter(tag__in=tags)
+    tagged_rows = _taggings(value, scope)
     if scope.with_phrase and not negated and (ids := _few_papers(tagged_rows)) is not None:
         return papers.filter(pk__any=ids), label
     # The tag's id as a value: the planner then knows from the taggings'
@@ -387,16 +391,12 @@ def _excluding_within(papers: QuerySet, result: Search) -> QuerySet:
     and `result.stopped`.
     """
     budget = EVERY_PAPER_BUDGET_MS if result.every else EXCLUDING_BUDGET_MS
-    try:
-        with statement_timeout(budget):
-            result.counted = count_matches(papers)
-    except OperationalError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
-        result.stopped = result.filters_stopped = True
-        result.counted = (0, "{}")
-        return papers.none()
-    return papers
+    with unless_cancelled(), statement_timeout(budget):
+        result.counted = count_matches(papers)
+        return papers
+    result.stopped = result.filters_stopped = True
+    result.counted = (0, "{}")
+    return papers.none()
 
 
 def _dangling_or_taken_out(words: list[str]) -> bool:
@@ -792,20 +792,12 @@ def _title_matches(
     if common and budget is not None:
         return first(COMMON_TITLE_MATCHES, enable_bitmapscan="off")
     if common:
-        try:
-            with statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
-                return first(COMMON_TITLE_MATCHES)
-        except OperationalError as error:
-            if not isinstance(error.__cause__, QueryCanceled):
-                raise
+        with unless_cancelled(), statement_timeout(COMMON_SCAN_BUDGET_MS, enable_bitmapscan="off"):
+            return first(COMMON_TITLE_MATCHES)
     if timeout is None:
         return first(TITLE_MATCHES)
-    try:
-        with statement_timeout(timeout):
-            return first(TITLE_MATCHES)
-    except OperationalError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
+    with unless_cancelled(), statement_timeout(timeout):
+        return first(TITLE_MATCHES)
     return []
 
 
@@ -1076,15 +1068,12 @@ def _some_matches(
     if _has_phrase(text):
         from_table = density >= SAMPLE_DENSITY and not every
         return _phrase_matches(ids, limit, from_table, phrase_budget)
-    try:
+    with unless_cancelled():
         if density < SAMPLE_DENSITY:
             with statement_timeout(SCAN_BUDGET_MS):
                 return _sample_first(ids, limit)
         with statement_timeout(SCAN_BUDGET_MS, enable_bitmapscan="off"):
             return SomeMatches(list(ids[:limit]))
-    except OperationalError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
     sql, params = ids[:limit].query.sql_with_params()
     budget = EVERY_PAPER_BUDGET_MS if every else INDEX_BUDGET_MS
     rows, read_all = _read_within(sql, params, budget, enable_seqscan="off")
@@ -1125,27 +1114,23 @@ def _read_within(
     deadline = time.monotonic() + milliseconds / 1000
     read_all = False
     size = BUDGETED_READ
-    try:
-        limits = {"statement_timeout": f"{max(1, milliseconds)}ms", "cursor_tuple_fraction": "1"}
-        with local_settings(limits | settings), connection.cursor() as cursor:
-            cursor.execute(f"DECLARE budgeted NO SCROLL CURSOR FOR {sql}", params)
-            while not read_all and (left := deadline - time.monotonic()) > 0:
-                # Sent with the fetch: a fetch started near the deadline
-                # may not take the whole budget again.
-                cursor.execute(
-                    f"SET LOCAL statement_timeout = {max(1, round(left * 1000))};"
-                    f"FETCH {size} FROM budgeted"
-                )
-                cursor.nextset()
-                fetched = cursor.fetchall()
-                rows.extend(fetched)
-                read_all = len(fetched) < size
-                size *= 2
-            # Within a savepoint the cursor would outlive the block.
-            cursor.execute("CLOSE budgeted")
-    except OperationalError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
+    limits = {"statement_timeout": f"{max(1, milliseconds)}ms", "cursor_tuple_fraction": "1"}
+    with unless_cancelled(), local_settings(limits | settings), connection.cursor() as cursor:
+        cursor.execute(f"DECLARE budgeted NO SCROLL CURSOR FOR {sql}", params)
+        while not read_all and (left := deadline - time.monotonic()) > 0:
+            # Sent with the fetch: a fetch started near the deadline
+            # may not take the whole budget again.
+            cursor.execute(
+                f"SET LOCAL statement_timeout = {max(1, round(left * 1000))};"
+                f"FETCH {size} FROM budgeted"
+            )
+            cursor.nextset()
+            fetched = cursor.fetchall()
+            rows.extend(fetched)
+            read_all = len(fetched) < size
+            size *= 2
+        # Within a savepoint the cursor would outlive the block.
+        cursor.execute("CLOSE budgeted")
     return rows, read_all
 
 
@@ -1396,13 +1381,9 @@ def closest_titles(text: str, corrected: str = "", *, limit: int = 3) -> list[Pa
         "least": SUGGESTION_SIMILARITY,
         "limit": limit,
     }
-    try:
-        with statement_timeout(CLOSEST_TITLES_BUDGET_MS):
-            return list(Paper.objects.raw(_CLOSEST_TITLES_SQL, parameters))
-    except OperationalError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
-        return []
+    with unless_cancelled(), statement_timeout(CLOSEST_TITLES_BUDGET_MS):
+        return list(Paper.objects.raw(_CLOSEST_TITLES_SQL, parameters))
+    return []
 
 
 @contextmanager
@@ -1442,6 +1423,19 @@ def statement_timeout(milliseconds: int, **also: str) -> AbstractContextManager[
     `also` are further settings for the block, made in the same statement.
     """
     return local_settings({"statement_timeout": f"{milliseconds}ms", **also})
+
+
+@contextmanager
+def unless_cancelled() -> Iterator[None]:
+    """End the block where a statement of it is cancelled (past its `statement_timeout`).
+
+    The code after the block runs: what a search does when its budget has run out.
+    """
+    try:
+        yield
+    except OperationalError as error:
+        if not isinstance(error.__cause__, QueryCanceled):
+            raise
 
 
 RELATED_TERMS = 6
